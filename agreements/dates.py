@@ -1,0 +1,72 @@
+"""Dates known to a day, a month or a year, as news reports them."""
+
+import datetime
+import re
+
+from django.db import models
+from django.db.models import Q
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", "Day"
+    MONTH = "month", "Month"
+    YEAR = "year", "Year"
+
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+
+
+def parse_partial_date(text: str) -> tuple[datetime.date, str]:
+    """'2025-03-16' -> day, '2025-03' -> month, '2025' -> year. Raises ValueError."""
+    match = _PARTIAL_DATE.match(str(text).strip())
+    if not match:
+        raise ValueError(f"not a date (YYYY, YYYY-MM or YYYY-MM-DD): {text!r}")
+    year, month, day = match.groups()
+    if day:
+        return datetime.date(int(year), int(month), int(day)), DatePrecision.DAY
+    if month:
+        return datetime.date(int(year), int(month), 1), DatePrecision.MONTH
+    return datetime.date(int(year), 1, 1), DatePrecision.YEAR
+
+
+def truncate_to_precision(value: datetime.date | None, precision: str) -> datetime.date | None:
+    """The canonical stored date for a precision: the first day of its month or year."""
+    if value is None:
+        return None
+    if precision == DatePrecision.YEAR:
+        return value.replace(month=1, day=1)
+    if precision == DatePrecision.MONTH:
+        return value.replace(day=1)
+    return value
+
+
+def format_partial_date(value: datetime.date | None, precision: str) -> str:
+    """'16 March 2025', 'March 2025' or '2025': never more precise than what is known."""
+    if value is None:
+        return ""
+    if precision == DatePrecision.YEAR:
+        return str(value.year)
+    if precision == DatePrecision.MONTH:
+        return f"{value:%B} {value.year}"
+    return f"{value.day} {value:%B} {value.year}"
+
+
+def precision_condition(date_field: str, precision_field: str) -> Q:
+    """A CheckConstraint condition: a month is stored as its 1st day, a year as 1 January."""
+    return (
+        Q(**{f"{date_field}__isnull": True})
+        | Q(**{precision_field: DatePrecision.DAY})
+        | Q(**{precision_field: DatePrecision.MONTH, f"{date_field}__day": 1})
+        | Q(**{precision_field: DatePrecision.YEAR, f"{date_field}__month": 1, f"{date_field}__day": 1})
+    )
+
+
+def precision_constraint(model_prefix: str, date_field: str, precision_field: str):
+    return models.CheckConstraint(
+        condition=precision_condition(date_field, precision_field),
+        name=f"{model_prefix}_{date_field}_matches_precision",
+        violation_error_message=(
+            f"{date_field.replace('_', ' ').capitalize()}: a month-precision date must be the "
+            "1st of the month and a year-precision date 1 January."
+        ),
+    )

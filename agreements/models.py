@@ -1,0 +1,421 @@
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Least
+from django.urls import reverse
+
+from agreements.dates import DatePrecision, format_partial_date, precision_constraint, truncate_to_precision
+
+
+class Region(models.TextChoices):
+    AFRICA = "africa", "Africa"
+    ASIA = "asia", "Asia"
+    EUROPE = "europe", "Europe"
+    NORTH_AMERICA = "north_america", "North America"
+    SOUTH_AMERICA = "south_america", "South America"
+    OCEANIA = "oceania", "Oceania"
+    ANTARCTICA = "antarctica", "Antarctica"
+
+
+class Country(models.Model):
+    """A party to agreements or a nationality. ISO 3166-1, plus Kosovo and the EU."""
+
+    code = models.CharField(
+        "ISO alpha-2 code",
+        max_length=2,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Two capital letters, e.g. SV.")],
+    )
+    alpha3 = models.CharField("ISO alpha-3 code", max_length=3, unique=True)
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    region = models.CharField(max_length=20, choices=Region.choices)
+    # The EU makes agreements (EU-Turkey 2016) but is a bloc, not a state.
+    is_state = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "countries"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("country-detail", kwargs={"code": self.code.lower()})
+
+
+class AgreementKind(models.TextChoices):
+    MEMORANDUM = "memorandum_of_understanding", "Memorandum of understanding"
+    FORMAL_AGREEMENT = "formal_agreement", "Formal agreement"
+    SAFE_THIRD_COUNTRY = "safe_third_country_agreement", "Safe third country agreement"
+    PROTOCOL = "protocol", "Protocol"
+    EXCHANGE_OF_LETTERS = "exchange_of_letters", "Exchange of letters"
+    POLITICAL_STATEMENT = "political_statement", "Political statement"
+    INFORMAL_ARRANGEMENT = "informal_arrangement", "Informal or verbal arrangement"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class LegalBindingness(models.TextChoices):
+    BINDING = "binding", "Binding"
+    NON_BINDING = "non_binding", "Non-binding"
+    UNCLEAR = "unclear", "Unclear"
+
+
+class TextDisclosure(models.TextChoices):
+    PUBLISHED = "published", "Published"
+    LEAKED = "leaked", "Leaked"
+    UNDISCLOSED = "undisclosed", "Undisclosed"
+
+
+class AgreementStatus(models.TextChoices):
+    REPORTED = "reported", "Reported"
+    UNDER_NEGOTIATION = "under_negotiation", "Under negotiation"
+    ANNOUNCED = "announced", "Announced"
+    SIGNED = "signed", "Signed"
+    IN_FORCE = "in_force", "In force"
+    SUSPENDED = "suspended", "Suspended"
+    STRUCK_DOWN = "struck_down", "Struck down"
+    TERMINATED = "terminated", "Terminated"
+    DENIED = "denied", "Denied"
+
+
+class SourceKind(models.TextChoices):
+    NEWS = "news", "News"
+    GOVERNMENT = "government", "Government"
+    COURT = "court", "Court"
+    NGO = "ngo", "NGO"
+    INTERNATIONAL_ORGANISATION = "international_organisation", "International organisation"
+    OTHER = "other", "Other"
+
+
+class Source(models.Model):
+    url = models.URLField("URL", max_length=500, unique=True)
+    title = models.CharField(max_length=500)
+    publisher = models.CharField(max_length=200, blank=True)
+    published_on = models.DateField("publication date", null=True, blank=True)
+    published_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    accessed_on = models.DateField("access date", null=True, blank=True)
+    archive_url = models.URLField("archive URL", max_length=500, blank=True)
+    kind = models.CharField(max_length=30, choices=SourceKind.choices, default=SourceKind.NEWS)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-published_on", "title"]
+        constraints = [precision_constraint("source", "published_on", "published_precision")]
+
+    def __str__(self):
+        return f"{self.publisher}: {self.title}" if self.publisher else self.title
+
+    def clean(self):
+        self.published_on = truncate_to_precision(self.published_on, self.published_precision)
+
+    @property
+    def published_display(self):
+        return format_partial_date(self.published_on, self.published_precision)
+
+
+AGREEMENT_DATE_FIELDS = ("announced", "signed", "in_force", "ended")
+
+
+class AgreementQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+    def involving(self, country):
+        return self.filter(Q(sending_country=country) | Q(receiving_country=country))
+
+    def with_parties(self):
+        return self.select_related("sending_country", "receiving_country")
+
+    def with_first_date(self):
+        # Least() skips NULLs in Postgres: the earliest date the agreement is known by.
+        return self.annotate(first_date=Least("announced_on", "signed_on", "in_force_on"))
+
+
+class Agreement(models.Model):
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=100, unique=True)
+    # PROTECT: a country referenced by agreements must never disappear with them.
+    sending_country = models.ForeignKey(
+        Country,
+        on_delete=models.PROTECT,
+        related_name="agreements_as_sender",
+        help_text="The state that sends people out.",
+    )
+    receiving_country = models.ForeignKey(
+        Country,
+        on_delete=models.PROTECT,
+        related_name="agreements_as_host",
+        help_text="The state that receives (hosts) them.",
+    )
+    kind = models.CharField(max_length=40, choices=AgreementKind.choices, default=AgreementKind.UNKNOWN)
+    legal_bindingness = models.CharField(
+        max_length=20, choices=LegalBindingness.choices, default=LegalBindingness.UNCLEAR
+    )
+    text_disclosure = models.CharField(
+        max_length=20, choices=TextDisclosure.choices, default=TextDisclosure.UNDISCLOSED
+    )
+    status = models.CharField(
+        max_length=20, choices=AgreementStatus.choices, default=AgreementStatus.REPORTED
+    )
+
+    announced_on = models.DateField(null=True, blank=True)
+    announced_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    signed_on = models.DateField(null=True, blank=True)
+    signed_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    in_force_on = models.DateField("in force from", null=True, blank=True)
+    in_force_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    ended_on = models.DateField(null=True, blank=True)
+    ended_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+
+    summary = models.TextField(blank=True)
+    compensation_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    compensation_currency = models.CharField(
+        max_length=3,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{3}$", "An ISO 4217 code such as USD, GBP or EUR.")],
+    )
+    compensation_notes = models.TextField(blank=True)
+    cap = models.IntegerField(
+        "cap on the number of people", null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    eligible_populations = models.TextField(blank=True)
+    text_url = models.URLField("link to the published text", max_length=500, blank=True)
+    sources = models.ManyToManyField(Source, blank=True, related_name="agreements")
+
+    is_published = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AgreementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(sending_country=F("receiving_country")),
+                name="agreement_sending_differs_from_receiving",
+                violation_error_message="The sending and receiving country must differ.",
+            ),
+            models.CheckConstraint(
+                condition=Q(cap__isnull=True) | Q(cap__gte=0),
+                name="agreement_cap_not_negative",
+                violation_error_message="The cap cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(compensation_amount__isnull=True) | Q(compensation_amount__gte=0),
+                name="agreement_compensation_not_negative",
+                violation_error_message="The compensation amount cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(compensation_amount__isnull=True) | ~Q(compensation_currency=""),
+                name="agreement_compensation_has_currency",
+                violation_error_message="Give the currency of the compensation amount.",
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(ended_on__isnull=True)
+                    | Q(**{f"{start}_on__isnull": True})
+                    | Q(ended_on__gte=F(f"{start}_on")),
+                    name=f"agreement_ended_not_before_{start}",
+                    violation_error_message=f"The end date cannot be before the {label} date.",
+                )
+                for start, label in (
+                    ("announced", "announcement"),
+                    ("signed", "signature"),
+                    ("in_force", "entry-into-force"),
+                )
+            ],
+            *[
+                precision_constraint("agreement", f"{name}_on", f"{name}_precision")
+                for name in AGREEMENT_DATE_FIELDS
+            ],
+        ]
+        indexes = [
+            # Public list filters (status, kind) always combine with is_published.
+            models.Index(fields=["is_published", "status"], name="agreement_published_status"),
+            models.Index(fields=["is_published", "kind"], name="agreement_published_kind"),
+            # Home page "recently updated".
+            models.Index(fields=["-updated_at"], name="agreement_updated"),
+            # Date-range filter on the list: the earliest known date.
+            models.Index(
+                Least("announced_on", "signed_on", "in_force_on"), name="agreement_first_date"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("agreement-detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        # Store partial dates canonically instead of refusing "2025-03-16, month precision".
+        for name in AGREEMENT_DATE_FIELDS:
+            value = getattr(self, f"{name}_on")
+            setattr(self, f"{name}_on", truncate_to_precision(value, getattr(self, f"{name}_precision")))
+
+    def dated(self, name):
+        return format_partial_date(getattr(self, f"{name}_on"), getattr(self, f"{name}_precision"))
+
+    @property
+    def key_dates(self):
+        """(label, formatted date) for each known date, in the order they happen."""
+        labels = {"announced": "Announced", "signed": "Signed", "in_force": "In force", "ended": "Ended"}
+        return [(labels[name], self.dated(name)) for name in AGREEMENT_DATE_FIELDS if getattr(self, f"{name}_on")]
+
+
+class EventKind(models.TextChoices):
+    NEGOTIATIONS = "negotiations", "Negotiations reported"
+    REPORTED = "reported", "Reported"
+    ANNOUNCED = "announced", "Announced"
+    SIGNED = "signed", "Signed"
+    IN_FORCE = "in_force", "Entered into force"
+    FIRST_TRANSFER = "first_transfer", "First transfer"
+    COURT_RULING = "court_ruling", "Court ruling"
+    SUSPENDED = "suspended", "Suspended"
+    TERMINATED = "terminated", "Terminated"
+    DENIED = "denied", "Denied"
+    OTHER = "other", "Other"
+
+
+class AgreementEvent(models.Model):
+    """One dated step in an agreement's timeline. Public when its agreement is."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.OTHER)
+    date = models.DateField()
+    date_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    description = models.TextField()
+    sources = models.ManyToManyField(Source, blank=True, related_name="events")
+
+    class Meta:
+        ordering = ["date", "id"]
+        verbose_name = "agreement event"
+        constraints = [precision_constraint("event", "date", "date_precision")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}, {self.date_display}"
+
+    def clean(self):
+        self.date = truncate_to_precision(self.date, self.date_precision)
+
+    @property
+    def date_display(self):
+        return format_partial_date(self.date, self.date_precision)
+
+
+class TransferQuerySet(models.QuerySet):
+    def published(self):
+        # A transfer under a draft agreement stays hidden: showing it would reveal the draft.
+        return self.filter(is_published=True).filter(
+            Q(agreement__isnull=True) | Q(agreement__is_published=True)
+        )
+
+    def involving(self, country):
+        return self.filter(Q(from_country=country) | Q(to_country=country))
+
+    def for_listing(self):
+        return self.select_related("agreement", "from_country", "to_country").prefetch_related(
+            "nationalities"
+        )
+
+
+class Transfer(models.Model):
+    """A movement of a group of people from one country to another."""
+
+    # PROTECT: deleting an agreement must not silently delete or orphan its transfers.
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfers",
+        help_text="Leave empty when no agreement is known.",
+    )
+    from_country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="transfers_out")
+    to_country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="transfers_in")
+    date = models.DateField()
+    date_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    people = models.IntegerField(
+        "number of people",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Leave empty when no reliable count is known.",
+    )
+    people_is_minimum = models.BooleanField(
+        "at least", default=False, help_text="The count is a floor (“at least”, “more than”)."
+    )
+    nationalities = models.ManyToManyField(
+        Country, blank=True, related_name="transfers_as_nationality"
+    )
+    place = models.CharField("facility or place", max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    sources = models.ManyToManyField(Source, blank=True, related_name="transfers")
+    is_published = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TransferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_country=F("to_country")),
+                name="transfer_from_differs_from_to",
+                violation_error_message="The origin and destination country must differ.",
+            ),
+            models.CheckConstraint(
+                condition=Q(people__isnull=True) | Q(people__gte=0),
+                name="transfer_people_not_negative",
+                violation_error_message="The number of people cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(people_is_minimum=False) | Q(people__isnull=False),
+                name="transfer_minimum_needs_count",
+                violation_error_message="“At least” needs a number of people.",
+            ),
+            precision_constraint("transfer", "date", "date_precision"),
+        ]
+        indexes = [
+            # Public transfer list: published rows by date (default order and date range).
+            models.Index(fields=["is_published", "-date"], name="transfer_published_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.from_country} → {self.to_country}, {self.date_display}"
+
+    def get_absolute_url(self):
+        return reverse("transfer-detail", kwargs={"pk": self.pk})
+
+    def clean(self):
+        self.date = truncate_to_precision(self.date, self.date_precision)
+
+    @property
+    def date_display(self):
+        return format_partial_date(self.date, self.date_precision)
+
+    @property
+    def people_display(self):
+        if self.people is None:
+            return "Unknown"
+        return f"at least {self.people:,}" if self.people_is_minimum else f"{self.people:,}"

@@ -21,7 +21,13 @@ EXTRA_COUNTRIES = [
     # Kosovo: user-assigned code XK, used by the EU and the IMF.
     {"code": "XK", "alpha3": "XKX", "name": "Kosovo", "region": "europe", "is_state": True},
     # The EU: exceptionally reserved code EU; a bloc that signs agreements, not a state.
-    {"code": "EU", "alpha3": "EUE", "name": "European Union", "region": "europe", "is_state": False},
+    {
+        "code": "EU",
+        "alpha3": "EUE",
+        "name": "European Union",
+        "region": "europe",
+        "is_state": False,
+    },
 ]
 
 

@@ -57,7 +57,13 @@ def precision_condition(date_field: str, precision_field: str) -> Q:
         Q(**{f"{date_field}__isnull": True})
         | Q(**{precision_field: DatePrecision.DAY})
         | Q(**{precision_field: DatePrecision.MONTH, f"{date_field}__day": 1})
-        | Q(**{precision_field: DatePrecision.YEAR, f"{date_field}__month": 1, f"{date_field}__day": 1})
+        | Q(
+            **{
+                precision_field: DatePrecision.YEAR,
+                f"{date_field}__month": 1,
+                f"{date_field}__day": 1,
+            }
+        )
     )
 
 

@@ -1,10 +1,15 @@
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Least
+from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, Least
 from django.urls import reverse
 
-from agreements.dates import DatePrecision, format_partial_date, precision_constraint, truncate_to_precision
+from agreements.dates import (
+    DatePrecision,
+    format_partial_date,
+    precision_constraint,
+    truncate_to_precision,
+)
 
 
 class Region(models.TextChoices):
@@ -15,6 +20,26 @@ class Region(models.TextChoices):
     SOUTH_AMERICA = "south_america", "South America"
     OCEANIA = "oceania", "Oceania"
     ANTARCTICA = "antarctica", "Antarctica"
+
+
+class CountryQuerySet(models.QuerySet):
+    def with_record_counts(self):
+        """Annotate published agreements (either side) and published transfers (either way)."""
+        agreements = Agreement.objects.published().filter(
+            Q(sending_country=OuterRef("pk")) | Q(receiving_country=OuterRef("pk"))
+        )
+        transfers = Transfer.objects.published().filter(
+            Q(from_country=OuterRef("pk")) | Q(to_country=OuterRef("pk"))
+        )
+        return self.annotate(
+            agreement_count=_subquery_count(agreements),
+            transfer_count=_subquery_count(transfers),
+        )
+
+
+def _subquery_count(queryset):
+    counted = queryset.order_by().annotate(n=Func(F("id"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=models.IntegerField()), 0)
 
 
 class Country(models.Model):
@@ -32,6 +57,8 @@ class Country(models.Model):
     region = models.CharField(max_length=20, choices=Region.choices)
     # The EU makes agreements (EU-Turkey 2016) but is a bloc, not a state.
     is_state = models.BooleanField(default=True)
+
+    objects = CountryQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -151,7 +178,9 @@ class Agreement(models.Model):
         related_name="agreements_as_host",
         help_text="The state that receives (hosts) them.",
     )
-    kind = models.CharField(max_length=40, choices=AgreementKind.choices, default=AgreementKind.UNKNOWN)
+    kind = models.CharField(
+        max_length=40, choices=AgreementKind.choices, default=AgreementKind.UNKNOWN
+    )
     legal_bindingness = models.CharField(
         max_length=20, choices=LegalBindingness.choices, default=LegalBindingness.UNCLEAR
     )
@@ -266,7 +295,9 @@ class Agreement(models.Model):
         # Store partial dates canonically instead of refusing "2025-03-16, month precision".
         for name in AGREEMENT_DATE_FIELDS:
             value = getattr(self, f"{name}_on")
-            setattr(self, f"{name}_on", truncate_to_precision(value, getattr(self, f"{name}_precision")))
+            setattr(
+                self, f"{name}_on", truncate_to_precision(value, getattr(self, f"{name}_precision"))
+            )
 
     def dated(self, name):
         return format_partial_date(getattr(self, f"{name}_on"), getattr(self, f"{name}_precision"))
@@ -274,8 +305,17 @@ class Agreement(models.Model):
     @property
     def key_dates(self):
         """(label, formatted date) for each known date, in the order they happen."""
-        labels = {"announced": "Announced", "signed": "Signed", "in_force": "In force", "ended": "Ended"}
-        return [(labels[name], self.dated(name)) for name in AGREEMENT_DATE_FIELDS if getattr(self, f"{name}_on")]
+        labels = {
+            "announced": "Announced",
+            "signed": "Signed",
+            "in_force": "In force",
+            "ended": "Ended",
+        }
+        return [
+            (labels[name], self.dated(name))
+            for name in AGREEMENT_DATE_FIELDS
+            if getattr(self, f"{name}_on")
+        ]
 
 
 class EventKind(models.TextChoices):
@@ -335,6 +375,14 @@ class TransferQuerySet(models.QuerySet):
             "nationalities"
         )
 
+    def totals(self):
+        """Transfers, the sum of known head-counts, and how many counts are unknown or floors."""
+        return self.aggregate(
+            transfer_count=Count("id"),
+            people_total=Coalesce(Sum("people"), 0),
+            uncertain_count=Count("id", filter=Q(people__isnull=True) | Q(people_is_minimum=True)),
+        )
+
 
 class Transfer(models.Model):
     """A movement of a group of people from one country to another."""
@@ -348,7 +396,9 @@ class Transfer(models.Model):
         related_name="transfers",
         help_text="Leave empty when no agreement is known.",
     )
-    from_country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="transfers_out")
+    from_country = models.ForeignKey(
+        Country, on_delete=models.PROTECT, related_name="transfers_out"
+    )
     to_country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="transfers_in")
     date = models.DateField()
     date_precision = models.CharField(

@@ -10,6 +10,9 @@ from pathlib import Path
 
 DATABASE_NAME = "tracker"
 
+# platformdirs warns when XDG_RUNTIME_DIR is unset; pgserver then uses /tmp, which is fine.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
 _server = None  # keep a handle for the life of the process: pgserver stops with the last one
 
 
@@ -19,10 +22,7 @@ def embedded_database_url(data_dir: Path) -> str:
 
     data_dir.mkdir(parents=True, exist_ok=True)
     if _server is None:
-        with warnings.catch_warnings():
-            # platformdirs warns when XDG_RUNTIME_DIR is unset; /tmp is fine for the socket.
-            warnings.simplefilter("ignore")
-            _server = pgserver.get_server(data_dir / "postgres", cleanup_mode="stop")
+        _server = pgserver.get_server(data_dir / "postgres", cleanup_mode="stop")
         exists = _server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
         if "(1 row)" not in exists:
             _server.psql(f"CREATE DATABASE {DATABASE_NAME};")

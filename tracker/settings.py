@@ -84,7 +84,9 @@ if not DATABASE_URL:
     from tracker.embedded_db import embedded_database_url
 
     DATABASE_URL = embedded_database_url(BASE_DIR / ".data")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise ImproperlyConfigured("DATABASE_URL must point at a PostgreSQL server.")
 

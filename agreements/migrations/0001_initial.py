@@ -7,203 +7,689 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Country',
+            name="Country",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=2, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z]{2}$', 'Two capital letters, e.g. SV.')], verbose_name='ISO alpha-2 code')),
-                ('alpha3', models.CharField(max_length=3, unique=True, verbose_name='ISO alpha-3 code')),
-                ('name', models.CharField(max_length=100)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('region', models.CharField(choices=[('africa', 'Africa'), ('asia', 'Asia'), ('europe', 'Europe'), ('north_america', 'North America'), ('south_america', 'South America'), ('oceania', 'Oceania'), ('antarctica', 'Antarctica')], max_length=20)),
-                ('is_state', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=2,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{2}$", "Two capital letters, e.g. SV."
+                            )
+                        ],
+                        verbose_name="ISO alpha-2 code",
+                    ),
+                ),
+                (
+                    "alpha3",
+                    models.CharField(max_length=3, unique=True, verbose_name="ISO alpha-3 code"),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                (
+                    "region",
+                    models.CharField(
+                        choices=[
+                            ("africa", "Africa"),
+                            ("asia", "Asia"),
+                            ("europe", "Europe"),
+                            ("north_america", "North America"),
+                            ("south_america", "South America"),
+                            ("oceania", "Oceania"),
+                            ("antarctica", "Antarctica"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("is_state", models.BooleanField(default=True)),
             ],
             options={
-                'verbose_name_plural': 'countries',
-                'ordering': ['name'],
+                "verbose_name_plural": "countries",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.URLField(max_length=500, unique=True, verbose_name='URL')),
-                ('title', models.CharField(max_length=500)),
-                ('publisher', models.CharField(blank=True, max_length=200)),
-                ('published_on', models.DateField(blank=True, null=True, verbose_name='publication date')),
-                ('published_precision', models.CharField(choices=[('day', 'Day'), ('month', 'Month'), ('year', 'Year')], default='day', max_length=5)),
-                ('accessed_on', models.DateField(blank=True, null=True, verbose_name='access date')),
-                ('archive_url', models.URLField(blank=True, max_length=500, verbose_name='archive URL')),
-                ('kind', models.CharField(choices=[('news', 'News'), ('government', 'Government'), ('court', 'Court'), ('ngo', 'NGO'), ('international_organisation', 'International organisation'), ('other', 'Other')], default='news', max_length=30)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.URLField(max_length=500, unique=True, verbose_name="URL")),
+                ("title", models.CharField(max_length=500)),
+                ("publisher", models.CharField(blank=True, max_length=200)),
+                (
+                    "published_on",
+                    models.DateField(blank=True, null=True, verbose_name="publication date"),
+                ),
+                (
+                    "published_precision",
+                    models.CharField(
+                        choices=[("day", "Day"), ("month", "Month"), ("year", "Year")],
+                        default="day",
+                        max_length=5,
+                    ),
+                ),
+                (
+                    "accessed_on",
+                    models.DateField(blank=True, null=True, verbose_name="access date"),
+                ),
+                (
+                    "archive_url",
+                    models.URLField(blank=True, max_length=500, verbose_name="archive URL"),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("news", "News"),
+                            ("government", "Government"),
+                            ("court", "Court"),
+                            ("ngo", "NGO"),
+                            ("international_organisation", "International organisation"),
+                            ("other", "Other"),
+                        ],
+                        default="news",
+                        max_length=30,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-published_on', 'title'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('published_on__isnull', True), ('published_precision', 'day'), models.Q(('published_on__day', 1), ('published_precision', 'month')), models.Q(('published_on__day', 1), ('published_on__month', 1), ('published_precision', 'year')), _connector='OR'), name='source_published_on_matches_precision', violation_error_message='Published on: a month-precision date must be the 1st of the month and a year-precision date 1 January.')],
+                "ordering": ["-published_on", "title"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("published_on__isnull", True),
+                            ("published_precision", "day"),
+                            models.Q(("published_on__day", 1), ("published_precision", "month")),
+                            models.Q(
+                                ("published_on__day", 1),
+                                ("published_on__month", 1),
+                                ("published_precision", "year"),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="source_published_on_matches_precision",
+                        violation_error_message="Published on: a month-precision date must be the 1st of the month and a year-precision date 1 January.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Agreement',
+            name="Agreement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('kind', models.CharField(choices=[('memorandum_of_understanding', 'Memorandum of understanding'), ('formal_agreement', 'Formal agreement'), ('safe_third_country_agreement', 'Safe third country agreement'), ('protocol', 'Protocol'), ('exchange_of_letters', 'Exchange of letters'), ('political_statement', 'Political statement'), ('informal_arrangement', 'Informal or verbal arrangement'), ('unknown', 'Unknown')], default='unknown', max_length=40)),
-                ('legal_bindingness', models.CharField(choices=[('binding', 'Binding'), ('non_binding', 'Non-binding'), ('unclear', 'Unclear')], default='unclear', max_length=20)),
-                ('text_disclosure', models.CharField(choices=[('published', 'Published'), ('leaked', 'Leaked'), ('undisclosed', 'Undisclosed')], default='undisclosed', max_length=20)),
-                ('status', models.CharField(choices=[('reported', 'Reported'), ('under_negotiation', 'Under negotiation'), ('announced', 'Announced'), ('signed', 'Signed'), ('in_force', 'In force'), ('suspended', 'Suspended'), ('struck_down', 'Struck down'), ('terminated', 'Terminated'), ('denied', 'Denied')], default='reported', max_length=20)),
-                ('announced_on', models.DateField(blank=True, null=True)),
-                ('announced_precision', models.CharField(choices=[('day', 'Day'), ('month', 'Month'), ('year', 'Year')], default='day', max_length=5)),
-                ('signed_on', models.DateField(blank=True, null=True)),
-                ('signed_precision', models.CharField(choices=[('day', 'Day'), ('month', 'Month'), ('year', 'Year')], default='day', max_length=5)),
-                ('in_force_on', models.DateField(blank=True, null=True, verbose_name='in force from')),
-                ('in_force_precision', models.CharField(choices=[('day', 'Day'), ('month', 'Month'), ('year', 'Year')], default='day', max_length=5)),
-                ('ended_on', models.DateField(blank=True, null=True)),
-                ('ended_precision', models.CharField(choices=[('day', 'Day'), ('month', 'Month'), ('year', 'Year')], default='day', max_length=5)),
-                ('summary', models.TextField(blank=True)),
-                ('compensation_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, validators=[django.core.validators.MinValueValidator(0)])),
-                ('compensation_currency', models.CharField(blank=True, max_length=3, validators=[django.core.validators.RegexValidator('^[A-Z]{3}$', 'An ISO 4217 code such as USD, GBP or EUR.')])),
-                ('compensation_notes', models.TextField(blank=True)),
-                ('cap', models.IntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='cap on the number of people')),
-                ('eligible_populations', models.TextField(blank=True)),
-                ('text_url', models.URLField(blank=True, max_length=500, verbose_name='link to the published text')),
-                ('is_published', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('receiving_country', models.ForeignKey(help_text='The state that receives (hosts) them.', on_delete=django.db.models.deletion.PROTECT, related_name='agreements_as_host', to='agreements.country')),
-                ('sending_country', models.ForeignKey(help_text='The state that sends people out.', on_delete=django.db.models.deletion.PROTECT, related_name='agreements_as_sender', to='agreements.country')),
-                ('sources', models.ManyToManyField(blank=True, related_name='agreements', to='agreements.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=300)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("memorandum_of_understanding", "Memorandum of understanding"),
+                            ("formal_agreement", "Formal agreement"),
+                            ("safe_third_country_agreement", "Safe third country agreement"),
+                            ("protocol", "Protocol"),
+                            ("exchange_of_letters", "Exchange of letters"),
+                            ("political_statement", "Political statement"),
+                            ("informal_arrangement", "Informal or verbal arrangement"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "legal_bindingness",
+                    models.CharField(
+                        choices=[
+                            ("binding", "Binding"),
+                            ("non_binding", "Non-binding"),
+                            ("unclear", "Unclear"),
+                        ],
+                        default="unclear",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "text_disclosure",
+                    models.CharField(
+                        choices=[
+                            ("published", "Published"),
+                            ("leaked", "Leaked"),
+                            ("undisclosed", "Undisclosed"),
+                        ],
+                        default="undisclosed",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("reported", "Reported"),
+                            ("under_negotiation", "Under negotiation"),
+                            ("announced", "Announced"),
+                            ("signed", "Signed"),
+                            ("in_force", "In force"),
+                            ("suspended", "Suspended"),
+                            ("struck_down", "Struck down"),
+                            ("terminated", "Terminated"),
+                            ("denied", "Denied"),
+                        ],
+                        default="reported",
+                        max_length=20,
+                    ),
+                ),
+                ("announced_on", models.DateField(blank=True, null=True)),
+                (
+                    "announced_precision",
+                    models.CharField(
+                        choices=[("day", "Day"), ("month", "Month"), ("year", "Year")],
+                        default="day",
+                        max_length=5,
+                    ),
+                ),
+                ("signed_on", models.DateField(blank=True, null=True)),
+                (
+                    "signed_precision",
+                    models.CharField(
+                        choices=[("day", "Day"), ("month", "Month"), ("year", "Year")],
+                        default="day",
+                        max_length=5,
+                    ),
+                ),
+                (
+                    "in_force_on",
+                    models.DateField(blank=True, null=True, verbose_name="in force from"),
+                ),
+                (
+                    "in_force_precision",
+                    models.CharField(
+                        choices=[("day", "Day"), ("month", "Month"), ("year", "Year")],
+                        default="day",
+                        max_length=5,
+                    ),
+                ),
+                ("ended_on", models.DateField(blank=True, null=True)),
+                (
+                    "ended_precision",
+                    models.CharField(
+                        choices=[("day", "Day"), ("month", "Month"), ("year", "Year")],
+                        default="day",
+                        max_length=5,
+                    ),
+                ),
+                ("summary", models.TextField(blank=True)),
+                (
+                    "compensation_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=16,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                (
+                    "compensation_currency",
+                    models.CharField(
+                        blank=True,
+                        max_length=3,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{3}$", "An ISO 4217 code such as USD, GBP or EUR."
+                            )
+                        ],
+                    ),
+                ),
+                ("compensation_notes", models.TextField(blank=True)),
+                (
+                    "cap",
+                    models.IntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="cap on the number of people",
+                    ),
+                ),
+                ("eligible_populations", models.TextField(blank=True)),
+                (
+                    "text_url",
+                    models.URLField(
+                        blank=True, max_length=500, verbose_name="link to the published text"
+                    ),
+                ),
+                ("is_published", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "receiving_country",
+                    models.ForeignKey(
+                        help_text="The state that receives (hosts) them.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="agreements_as_host",
+                        to="agreements.country",
+                    ),
+                ),
+                (
+                    "sending_country",
+                    models.ForeignKey(
+                        help_text="The state that sends people out.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="agreements_as_sender",
+                        to="agreements.country",
+                    ),
+                ),
+                (
+                    "sources",
+                    models.ManyToManyField(
+                        blank=True, related_name="agreements", to="agreements.source"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-updated_at'],
+                "ordering": ["-updated_at"],
             },
         ),
         migrations.CreateModel(
-            name='Transfer',
+            name="Transfer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('date_precision', models.CharField(choices=[('day', 'Day'), ('month', 'Month'), ('year', 'Year')], default='day', max_length=5)),
-                ('people', models.IntegerField(blank=True, help_text='Leave empty when no reliable count is known.', null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='number of people')),
-                ('people_is_minimum', models.BooleanField(default=False, help_text='The count is a floor (“at least”, “more than”).', verbose_name='at least')),
-                ('place', models.CharField(blank=True, max_length=200, verbose_name='facility or place')),
-                ('description', models.TextField(blank=True)),
-                ('is_published', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('agreement', models.ForeignKey(blank=True, help_text='Leave empty when no agreement is known.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='transfers', to='agreements.agreement')),
-                ('from_country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers_out', to='agreements.country')),
-                ('nationalities', models.ManyToManyField(blank=True, related_name='transfers_as_nationality', to='agreements.country')),
-                ('sources', models.ManyToManyField(blank=True, related_name='transfers', to='agreements.source')),
-                ('to_country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers_in', to='agreements.country')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                (
+                    "date_precision",
+                    models.CharField(
+                        choices=[("day", "Day"), ("month", "Month"), ("year", "Year")],
+                        default="day",
+                        max_length=5,
+                    ),
+                ),
+                (
+                    "people",
+                    models.IntegerField(
+                        blank=True,
+                        help_text="Leave empty when no reliable count is known.",
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="number of people",
+                    ),
+                ),
+                (
+                    "people_is_minimum",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The count is a floor (“at least”, “more than”).",
+                        verbose_name="at least",
+                    ),
+                ),
+                (
+                    "place",
+                    models.CharField(blank=True, max_length=200, verbose_name="facility or place"),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("is_published", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "agreement",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Leave empty when no agreement is known.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfers",
+                        to="agreements.agreement",
+                    ),
+                ),
+                (
+                    "from_country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfers_out",
+                        to="agreements.country",
+                    ),
+                ),
+                (
+                    "nationalities",
+                    models.ManyToManyField(
+                        blank=True, related_name="transfers_as_nationality", to="agreements.country"
+                    ),
+                ),
+                (
+                    "sources",
+                    models.ManyToManyField(
+                        blank=True, related_name="transfers", to="agreements.source"
+                    ),
+                ),
+                (
+                    "to_country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfers_in",
+                        to="agreements.country",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-date', '-id'],
+                "ordering": ["-date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='AgreementEvent',
+            name="AgreementEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('negotiations', 'Negotiations reported'), ('reported', 'Reported'), ('announced', 'Announced'), ('signed', 'Signed'), ('in_force', 'Entered into force'), ('first_transfer', 'First transfer'), ('court_ruling', 'Court ruling'), ('suspended', 'Suspended'), ('terminated', 'Terminated'), ('denied', 'Denied'), ('other', 'Other')], default='other', max_length=20)),
-                ('date', models.DateField()),
-                ('date_precision', models.CharField(choices=[('day', 'Day'), ('month', 'Month'), ('year', 'Year')], default='day', max_length=5)),
-                ('description', models.TextField()),
-                ('agreement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='agreements.agreement')),
-                ('sources', models.ManyToManyField(blank=True, related_name='events', to='agreements.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("negotiations", "Negotiations reported"),
+                            ("reported", "Reported"),
+                            ("announced", "Announced"),
+                            ("signed", "Signed"),
+                            ("in_force", "Entered into force"),
+                            ("first_transfer", "First transfer"),
+                            ("court_ruling", "Court ruling"),
+                            ("suspended", "Suspended"),
+                            ("terminated", "Terminated"),
+                            ("denied", "Denied"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=20,
+                    ),
+                ),
+                ("date", models.DateField()),
+                (
+                    "date_precision",
+                    models.CharField(
+                        choices=[("day", "Day"), ("month", "Month"), ("year", "Year")],
+                        default="day",
+                        max_length=5,
+                    ),
+                ),
+                ("description", models.TextField()),
+                (
+                    "agreement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="agreements.agreement",
+                    ),
+                ),
+                (
+                    "sources",
+                    models.ManyToManyField(
+                        blank=True, related_name="events", to="agreements.source"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'agreement event',
-                'ordering': ['date', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('date__isnull', True), ('date_precision', 'day'), models.Q(('date__day', 1), ('date_precision', 'month')), models.Q(('date__day', 1), ('date__month', 1), ('date_precision', 'year')), _connector='OR'), name='event_date_matches_precision', violation_error_message='Date: a month-precision date must be the 1st of the month and a year-precision date 1 January.')],
+                "verbose_name": "agreement event",
+                "ordering": ["date", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("date__isnull", True),
+                            ("date_precision", "day"),
+                            models.Q(("date__day", 1), ("date_precision", "month")),
+                            models.Q(
+                                ("date__day", 1), ("date__month", 1), ("date_precision", "year")
+                            ),
+                            _connector="OR",
+                        ),
+                        name="event_date_matches_precision",
+                        violation_error_message="Date: a month-precision date must be the 1st of the month and a year-precision date 1 January.",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='agreement',
-            index=models.Index(fields=['is_published', 'status'], name='agreement_published_status'),
+            model_name="agreement",
+            index=models.Index(
+                fields=["is_published", "status"], name="agreement_published_status"
+            ),
         ),
         migrations.AddIndex(
-            model_name='agreement',
-            index=models.Index(fields=['is_published', 'kind'], name='agreement_published_kind'),
+            model_name="agreement",
+            index=models.Index(fields=["is_published", "kind"], name="agreement_published_kind"),
         ),
         migrations.AddIndex(
-            model_name='agreement',
-            index=models.Index(fields=['-updated_at'], name='agreement_updated'),
+            model_name="agreement",
+            index=models.Index(fields=["-updated_at"], name="agreement_updated"),
         ),
         migrations.AddIndex(
-            model_name='agreement',
-            index=models.Index(django.db.models.functions.comparison.Least('announced_on', 'signed_on', 'in_force_on'), name='agreement_first_date'),
+            model_name="agreement",
+            index=models.Index(
+                django.db.models.functions.comparison.Least(
+                    "announced_on", "signed_on", "in_force_on"
+                ),
+                name="agreement_first_date",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('sending_country', models.F('receiving_country')), _negated=True), name='agreement_sending_differs_from_receiving', violation_error_message='The sending and receiving country must differ.'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("sending_country", models.F("receiving_country")), _negated=True
+                ),
+                name="agreement_sending_differs_from_receiving",
+                violation_error_message="The sending and receiving country must differ.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('cap__isnull', True), ('cap__gte', 0), _connector='OR'), name='agreement_cap_not_negative', violation_error_message='The cap cannot be negative.'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("cap__isnull", True), ("cap__gte", 0), _connector="OR"),
+                name="agreement_cap_not_negative",
+                violation_error_message="The cap cannot be negative.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('compensation_amount__isnull', True), ('compensation_amount__gte', 0), _connector='OR'), name='agreement_compensation_not_negative', violation_error_message='The compensation amount cannot be negative.'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("compensation_amount__isnull", True),
+                    ("compensation_amount__gte", 0),
+                    _connector="OR",
+                ),
+                name="agreement_compensation_not_negative",
+                violation_error_message="The compensation amount cannot be negative.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('compensation_amount__isnull', True), models.Q(('compensation_currency', ''), _negated=True), _connector='OR'), name='agreement_compensation_has_currency', violation_error_message='Give the currency of the compensation amount.'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("compensation_amount__isnull", True),
+                    models.Q(("compensation_currency", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="agreement_compensation_has_currency",
+                violation_error_message="Give the currency of the compensation amount.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_on__isnull', True), ('announced_on__isnull', True), ('ended_on__gte', models.F('announced_on')), _connector='OR'), name='agreement_ended_not_before_announced', violation_error_message='The end date cannot be before the announcement date.'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended_on__isnull", True),
+                    ("announced_on__isnull", True),
+                    ("ended_on__gte", models.F("announced_on")),
+                    _connector="OR",
+                ),
+                name="agreement_ended_not_before_announced",
+                violation_error_message="The end date cannot be before the announcement date.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_on__isnull', True), ('signed_on__isnull', True), ('ended_on__gte', models.F('signed_on')), _connector='OR'), name='agreement_ended_not_before_signed', violation_error_message='The end date cannot be before the signature date.'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended_on__isnull", True),
+                    ("signed_on__isnull", True),
+                    ("ended_on__gte", models.F("signed_on")),
+                    _connector="OR",
+                ),
+                name="agreement_ended_not_before_signed",
+                violation_error_message="The end date cannot be before the signature date.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_on__isnull', True), ('in_force_on__isnull', True), ('ended_on__gte', models.F('in_force_on')), _connector='OR'), name='agreement_ended_not_before_in_force', violation_error_message='The end date cannot be before the entry-into-force date.'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended_on__isnull", True),
+                    ("in_force_on__isnull", True),
+                    ("ended_on__gte", models.F("in_force_on")),
+                    _connector="OR",
+                ),
+                name="agreement_ended_not_before_in_force",
+                violation_error_message="The end date cannot be before the entry-into-force date.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('announced_on__isnull', True), ('announced_precision', 'day'), models.Q(('announced_on__day', 1), ('announced_precision', 'month')), models.Q(('announced_on__day', 1), ('announced_on__month', 1), ('announced_precision', 'year')), _connector='OR'), name='agreement_announced_on_matches_precision', violation_error_message='Announced on: a month-precision date must be the 1st of the month and a year-precision date 1 January.'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("announced_on__isnull", True),
+                    ("announced_precision", "day"),
+                    models.Q(("announced_on__day", 1), ("announced_precision", "month")),
+                    models.Q(
+                        ("announced_on__day", 1),
+                        ("announced_on__month", 1),
+                        ("announced_precision", "year"),
+                    ),
+                    _connector="OR",
+                ),
+                name="agreement_announced_on_matches_precision",
+                violation_error_message="Announced on: a month-precision date must be the 1st of the month and a year-precision date 1 January.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('signed_on__isnull', True), ('signed_precision', 'day'), models.Q(('signed_on__day', 1), ('signed_precision', 'month')), models.Q(('signed_on__day', 1), ('signed_on__month', 1), ('signed_precision', 'year')), _connector='OR'), name='agreement_signed_on_matches_precision', violation_error_message='Signed on: a month-precision date must be the 1st of the month and a year-precision date 1 January.'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("signed_on__isnull", True),
+                    ("signed_precision", "day"),
+                    models.Q(("signed_on__day", 1), ("signed_precision", "month")),
+                    models.Q(
+                        ("signed_on__day", 1), ("signed_on__month", 1), ("signed_precision", "year")
+                    ),
+                    _connector="OR",
+                ),
+                name="agreement_signed_on_matches_precision",
+                violation_error_message="Signed on: a month-precision date must be the 1st of the month and a year-precision date 1 January.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('in_force_on__isnull', True), ('in_force_precision', 'day'), models.Q(('in_force_on__day', 1), ('in_force_precision', 'month')), models.Q(('in_force_on__day', 1), ('in_force_on__month', 1), ('in_force_precision', 'year')), _connector='OR'), name='agreement_in_force_on_matches_precision', violation_error_message='In force on: a month-precision date must be the 1st of the month and a year-precision date 1 January.'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("in_force_on__isnull", True),
+                    ("in_force_precision", "day"),
+                    models.Q(("in_force_on__day", 1), ("in_force_precision", "month")),
+                    models.Q(
+                        ("in_force_on__day", 1),
+                        ("in_force_on__month", 1),
+                        ("in_force_precision", "year"),
+                    ),
+                    _connector="OR",
+                ),
+                name="agreement_in_force_on_matches_precision",
+                violation_error_message="In force on: a month-precision date must be the 1st of the month and a year-precision date 1 January.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_on__isnull', True), ('ended_precision', 'day'), models.Q(('ended_on__day', 1), ('ended_precision', 'month')), models.Q(('ended_on__day', 1), ('ended_on__month', 1), ('ended_precision', 'year')), _connector='OR'), name='agreement_ended_on_matches_precision', violation_error_message='Ended on: a month-precision date must be the 1st of the month and a year-precision date 1 January.'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended_on__isnull", True),
+                    ("ended_precision", "day"),
+                    models.Q(("ended_on__day", 1), ("ended_precision", "month")),
+                    models.Q(
+                        ("ended_on__day", 1), ("ended_on__month", 1), ("ended_precision", "year")
+                    ),
+                    _connector="OR",
+                ),
+                name="agreement_ended_on_matches_precision",
+                violation_error_message="Ended on: a month-precision date must be the 1st of the month and a year-precision date 1 January.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='transfer',
-            index=models.Index(fields=['is_published', '-date'], name='transfer_published_date'),
+            model_name="transfer",
+            index=models.Index(fields=["is_published", "-date"], name="transfer_published_date"),
         ),
         migrations.AddConstraint(
-            model_name='transfer',
-            constraint=models.CheckConstraint(condition=models.Q(('from_country', models.F('to_country')), _negated=True), name='transfer_from_differs_from_to', violation_error_message='The origin and destination country must differ.'),
+            model_name="transfer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("from_country", models.F("to_country")), _negated=True),
+                name="transfer_from_differs_from_to",
+                violation_error_message="The origin and destination country must differ.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transfer',
-            constraint=models.CheckConstraint(condition=models.Q(('people__isnull', True), ('people__gte', 0), _connector='OR'), name='transfer_people_not_negative', violation_error_message='The number of people cannot be negative.'),
+            model_name="transfer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("people__isnull", True), ("people__gte", 0), _connector="OR"),
+                name="transfer_people_not_negative",
+                violation_error_message="The number of people cannot be negative.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transfer',
-            constraint=models.CheckConstraint(condition=models.Q(('people_is_minimum', False), ('people__isnull', False), _connector='OR'), name='transfer_minimum_needs_count', violation_error_message='“At least” needs a number of people.'),
+            model_name="transfer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("people_is_minimum", False), ("people__isnull", False), _connector="OR"
+                ),
+                name="transfer_minimum_needs_count",
+                violation_error_message="“At least” needs a number of people.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transfer',
-            constraint=models.CheckConstraint(condition=models.Q(('date__isnull', True), ('date_precision', 'day'), models.Q(('date__day', 1), ('date_precision', 'month')), models.Q(('date__day', 1), ('date__month', 1), ('date_precision', 'year')), _connector='OR'), name='transfer_date_matches_precision', violation_error_message='Date: a month-precision date must be the 1st of the month and a year-precision date 1 January.'),
+            model_name="transfer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("date__isnull", True),
+                    ("date_precision", "day"),
+                    models.Q(("date__day", 1), ("date_precision", "month")),
+                    models.Q(("date__day", 1), ("date__month", 1), ("date_precision", "year")),
+                    _connector="OR",
+                ),
+                name="transfer_date_matches_precision",
+                violation_error_message="Date: a month-precision date must be the 1st of the month and a year-precision date 1 January.",
+            ),
         ),
     ]

@@ -1,0 +1,200 @@
+"""FilterSets for the public lists: the one query builder each list page (and later its
+exports and feeds) uses. Every parameter is validated by a form field before it reaches SQL,
+so a malformed query string becomes a form error, never a database error."""
+
+import django_filters
+from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
+from django.db.models import Q
+
+from agreements.models import (
+    Agreement,
+    AgreementKind,
+    AgreementStatus,
+    Country,
+    Transfer,
+)
+
+MAX_QUERY_LENGTH = 200
+
+
+class CodeChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField that checks the shape of the value before querying with it.
+
+    ModelChoiceField passes any string to the database; a NUL byte there is a DataError (500).
+    """
+
+    def __init__(self, *args, max_length=100, uppercase=False, **kwargs):
+        self.max_length = max_length
+        self.uppercase = uppercase
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if value not in self.empty_values:
+            value = str(value).strip()
+            if len(value) > self.max_length or "\x00" in value:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice"
+                )
+            if self.uppercase:
+                value = value.upper()
+        return super().to_python(value)
+
+
+class CountryFilter(django_filters.ModelChoiceFilter):
+    """A country by its ISO code, in either case: ?country=sv or ?country=SV."""
+
+    field_class = CodeChoiceField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("queryset", Country.objects.all())
+        kwargs.setdefault("to_field_name", "code")
+        kwargs.setdefault("empty_label", "Any country")
+        kwargs.setdefault("max_length", 2)
+        kwargs.setdefault("uppercase", True)
+        super().__init__(*args, **kwargs)
+
+
+def _country_either_side(first: str, second: str):
+    def method(queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(Q(**{first: value}) | Q(**{second: value}))
+
+    return method
+
+
+def _text_field_kwargs():
+    return {
+        "max_length": MAX_QUERY_LENGTH,
+        "validators": [ProhibitNullCharactersValidator()],
+    }
+
+
+class DateRangeForm(forms.Form):
+    """Refuses a range whose start is after its end instead of showing an empty list."""
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError("The start date must not be after the end date.")
+        return cleaned
+
+
+def _date_filter(lookup: str, label: str, field_name: str):
+    return django_filters.DateFilter(
+        field_name=field_name,
+        lookup_expr=lookup,
+        label=label,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class AgreementFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="search", label="Text in title or summary", **_text_field_kwargs()
+    )
+    country = CountryFilter(
+        label="Country (either side)",
+        method=_country_either_side("sending_country", "receiving_country"),
+    )
+    sending_country = CountryFilter(field_name="sending_country", label="Sending country")
+    receiving_country = CountryFilter(field_name="receiving_country", label="Receiving country")
+    status = django_filters.MultipleChoiceFilter(
+        choices=AgreementStatus.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label="Status",
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=AgreementKind.choices, empty_label="Any kind", label="Kind"
+    )
+    # first_date is annotated by AgreementQuerySet.with_first_date().
+    date_from = _date_filter("gte", "Dated from", "first_date")
+    date_to = _date_filter("lte", "Dated to", "first_date")
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("updated_at", "updated"),
+            ("first_date", "date"),
+            ("title", "title"),
+            ("status", "status"),
+        ),
+        field_labels={
+            "updated": "Recently updated",
+            "-updated": "Least recently updated",
+            "date": "Oldest first",
+            "-date": "Newest first",
+            "title": "Title A–Z",
+            "-title": "Title Z–A",
+            "status": "Status",
+            "-status": "Status (reversed)",
+        },
+        label="Sort by",
+        empty_label="Recently updated",
+    )
+
+    class Meta:
+        model = Agreement
+        fields = []
+        form = DateRangeForm
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(summary__icontains=value))
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        # Ties in any ordering are broken so that pages never overlap.
+        return queryset.order_by(*queryset.query.order_by, "-updated_at", "id")
+
+
+class AgreementChoiceField(CodeChoiceField):
+    def label_from_instance(self, obj):
+        return obj.title
+
+
+class AgreementChoiceFilter(django_filters.ModelChoiceFilter):
+    """A published agreement by its slug."""
+
+    field_class = AgreementChoiceField
+
+
+class TransferFilter(django_filters.FilterSet):
+    country = CountryFilter(
+        label="Country (either side)",
+        method=_country_either_side("from_country", "to_country"),
+    )
+    from_country = CountryFilter(field_name="from_country", label="From")
+    to_country = CountryFilter(field_name="to_country", label="To")
+    nationality = CountryFilter(field_name="nationalities", label="Nationality")
+    agreement = AgreementChoiceFilter(
+        max_length=100,
+        queryset=Agreement.objects.published().order_by("title"),
+        to_field_name="slug",
+        empty_label="Any agreement",
+        label="Agreement",
+    )
+    date_from = _date_filter("gte", "From date", "date")
+    date_to = _date_filter("lte", "To date", "date")
+    ordering = django_filters.OrderingFilter(
+        fields=(("date", "date"), ("people", "people")),
+        field_labels={
+            "date": "Oldest first",
+            "-date": "Newest first",
+            "people": "Fewest people",
+            "-people": "Most people",
+        },
+        label="Sort by",
+        empty_label="Newest first",
+    )
+
+    class Meta:
+        model = Transfer
+        fields = []
+        form = DateRangeForm
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return queryset.order_by(*queryset.query.order_by, "-date", "-id")

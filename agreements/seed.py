@@ -1,0 +1,239 @@
+"""Load the seed data in fixtures/seed/: sources.yaml plus one YAML file per agreement.
+
+Loading is all-or-nothing (one transaction; a bad reference rolls everything back) and
+idempotent: records are matched by natural keys and a row is written only when a value differs.
+Sources match by URL and agreements by slug. An event matches by agreement, date, kind and its
+rank among that agreement's events with the same date and kind; a transfer by agreement, date
+and rank. So a corrected description updates the row instead of adding a second one. Rows that
+editors added are left alone; seeded values that editors changed are set back to the seed's.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from agreements.dates import DatePrecision, parse_partial_date
+from agreements.models import (
+    AGREEMENT_DATE_FIELDS,
+    Agreement,
+    AgreementEvent,
+    Country,
+    Source,
+    Transfer,
+)
+
+
+class SeedError(Exception):
+    """The seed files are inconsistent; nothing was written."""
+
+
+@dataclass
+class SeedStats:
+    created: dict = field(default_factory=dict)
+    updated: dict = field(default_factory=dict)
+
+    def count(self, bucket: dict, model) -> None:
+        name = model._meta.verbose_name_plural
+        bucket[name] = bucket.get(name, 0) + 1
+
+    def __str__(self):
+        if not self.created and not self.updated:
+            return "Seed data already up to date: nothing changed."
+        parts = [f"created {n} {name}" for name, n in sorted(self.created.items())]
+        parts += [f"updated {n} {name}" for name, n in sorted(self.updated.items())]
+        return "Seed data loaded: " + ", ".join(parts) + "."
+
+
+def _partial(value, where: str):
+    if value in (None, ""):
+        return None, DatePrecision.DAY
+    try:
+        return parse_partial_date(str(value))
+    except ValueError as exc:
+        raise SeedError(f"{where}: {exc}") from None
+
+
+def _upsert(model, stats: SeedStats, lookup: dict, values: dict, rank: int = 0):
+    """Create, or update only the fields that differ; return the instance.
+
+    rank picks the n-th existing row (by id) when the lookup is not unique.
+    """
+    instance = model.objects.filter(**lookup).order_by("pk")[rank : rank + 1].first()
+    if instance is None:
+        instance = model(**lookup, **values)
+        _validate(instance)
+        instance.save()
+        stats.count(stats.created, model)
+        instance._seed_created = True
+        return instance
+    changed = [name for name, value in values.items() if getattr(instance, name) != value]
+    if changed:
+        for name in changed:
+            setattr(instance, name, values[name])
+        _validate(instance)
+        instance.save()
+        stats.count(stats.updated, model)
+    return instance
+
+
+def _validate(instance) -> None:
+    try:
+        instance.full_clean(validate_unique=False)
+    except ValidationError as exc:
+        raise SeedError(f"{instance._meta.verbose_name} {instance}: {exc.messages}") from None
+
+
+def _set_m2m(instance, name: str, wanted: list, stats: SeedStats) -> None:
+    manager = getattr(instance, name)
+    if {obj.pk for obj in manager.all()} != {obj.pk for obj in wanted}:
+        manager.set(wanted)
+        if not getattr(instance, "_seed_created", False):
+            stats.count(stats.updated, type(instance))
+
+
+def read_seed(directory: Path) -> tuple[list[dict], list[dict]]:
+    try:
+        sources = yaml.safe_load((directory / "sources.yaml").read_text()) or []
+        agreements = [
+            yaml.safe_load(path.read_text()) | {"_file": path.name}
+            for path in sorted((directory / "agreements").glob("*.yaml"))
+        ]
+    except (OSError, yaml.YAMLError) as exc:
+        raise SeedError(f"cannot read seed files in {directory}: {exc}") from None
+    if not agreements:
+        raise SeedError(f"no agreement files in {directory / 'agreements'}")
+    return sources, agreements
+
+
+def load_seed(directory: Path) -> SeedStats:
+    sources_data, agreements_data = read_seed(directory)
+    stats = SeedStats()
+    countries = {country.code: country for country in Country.objects.all()}
+
+    def country(code, where):
+        try:
+            return countries[code]
+        except KeyError:
+            raise SeedError(f"{where}: unknown country code {code!r}") from None
+
+    with transaction.atomic():
+        sources = {}
+        for row in sources_data:
+            where = f"sources.yaml {row.get('key')}"
+            published_on, published_precision = _partial(row.get("published"), where)
+            sources[row["key"]] = _upsert(
+                Source,
+                stats,
+                {"url": row["url"]},
+                {
+                    "title": row["title"],
+                    "publisher": row.get("publisher") or "",
+                    "published_on": published_on,
+                    "published_precision": published_precision,
+                    "kind": row.get("kind") or "news",
+                    "archive_url": row.get("archive_url") or "",
+                },
+            )
+
+        def cited(keys, where):
+            missing = [key for key in keys if key not in sources]
+            if missing:
+                raise SeedError(f"{where}: unknown source keys {missing}")
+            return [sources[key] for key in keys]
+
+        for data in agreements_data:
+            _load_agreement(data, stats, country, cited)
+    return stats
+
+
+def _load_agreement(data: dict, stats: SeedStats, country, cited) -> None:
+    where = data["_file"]
+    values = {
+        "title": data["title"],
+        "sending_country": country(data["sending_country"], where),
+        "receiving_country": country(data["receiving_country"], where),
+        "kind": data["kind"],
+        "status": data["status"],
+        "legal_bindingness": data.get("legal_bindingness") or "unclear",
+        "text_disclosure": data.get("text_disclosure") or "undisclosed",
+        "text_url": data.get("text_url") or "",
+        "summary": (data.get("summary") or "").strip(),
+        "compensation_amount": (
+            None
+            if data.get("compensation_amount") is None
+            else Decimal(str(data["compensation_amount"]))
+        ),
+        "compensation_currency": data.get("compensation_currency") or "",
+        "compensation_notes": (data.get("compensation_notes") or "").strip(),
+        "cap": data.get("cap"),
+        "eligible_populations": (data.get("eligible_populations") or "").strip(),
+        "is_published": True,
+    }
+    for name in AGREEMENT_DATE_FIELDS:
+        values[f"{name}_on"], values[f"{name}_precision"] = _partial(
+            data.get(name), f"{where} {name}"
+        )
+    agreement = _upsert(Agreement, stats, {"slug": data["slug"]}, values)
+
+    all_sources = []
+    event_ranks = Counter()
+    for number, event in enumerate(data.get("events") or [], start=1):
+        event_where = f"{where} event {number}"
+        date, precision = _partial(event["date"], event_where)
+        event_sources = cited(event.get("sources") or [], event_where)
+        key = (date, event["kind"])
+        row = _upsert(
+            AgreementEvent,
+            stats,
+            {"agreement": agreement, "date": date, "kind": event["kind"]},
+            {"description": event["description"].strip(), "date_precision": precision},
+            rank=event_ranks[key],
+        )
+        event_ranks[key] += 1
+        _set_m2m(row, "sources", event_sources, stats)
+        all_sources += event_sources
+
+    transfer_ranks = Counter()
+    for number, item in enumerate(data.get("transfers") or [], start=1):
+        transfer_where = f"{where} transfer {number}"
+        date, precision = _partial(item["date"], transfer_where)
+        transfer_sources = cited(item.get("sources") or [], transfer_where)
+        row = _upsert(
+            Transfer,
+            stats,
+            {"agreement": agreement, "date": date},
+            {
+                "description": item["description"].strip(),
+                "date_precision": precision,
+                "from_country": country(
+                    item.get("from_country") or data["sending_country"], transfer_where
+                ),
+                "to_country": country(
+                    item.get("to_country") or data["receiving_country"], transfer_where
+                ),
+                "people": item.get("people"),
+                "people_is_minimum": bool(item.get("people_is_minimum")),
+                "place": item.get("place") or "",
+                "is_published": True,
+            },
+            rank=transfer_ranks[date],
+        )
+        transfer_ranks[date] += 1
+        _set_m2m(
+            row,
+            "nationalities",
+            [country(code, transfer_where) for code in item.get("nationalities") or []],
+            stats,
+        )
+        _set_m2m(row, "sources", transfer_sources, stats)
+        all_sources += transfer_sources
+
+    # The agreement cites every source its timeline and transfers cite.
+    _set_m2m(
+        agreement, "sources", list({source.pk: source for source in all_sources}.values()), stats
+    )

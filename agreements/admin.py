@@ -1,8 +1,13 @@
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 from django.utils.html import format_html
 
 from agreements.models import Agreement, AgreementEvent, Country, Source, Transfer
+
+
+# Editors paste links without a scheme; assume https (Django 6's default) rather than http.
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Country)
@@ -62,6 +67,7 @@ class AgreementAdmin(admin.ModelAdmin):
     date_hierarchy = "updated_at"
     readonly_fields = ["created_at", "updated_at", "public_link"]
     inlines = [AgreementEventInline, TransferInline]
+    formfield_overrides = URL_FIELDS
     fieldsets = [
         (
             None,
@@ -163,6 +169,7 @@ class SourceAdmin(admin.ModelAdmin):
     list_display = ["title", "publisher", "published_on", "kind", "has_archive", "link"]
     list_filter = ["kind", UsageFilter]
     search_fields = ["title", "publisher", "url"]
+    formfield_overrides = URL_FIELDS
     date_hierarchy = "published_on"
     readonly_fields = ["created_at", "updated_at"]
 

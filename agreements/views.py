@@ -95,9 +95,12 @@ class TransferDetailView(DetailView):
 
 
 def country_list(request):
-    if code := request.GET.get("code"):
+    code = request.GET.get("code", "").strip().upper()
+    if code:
         # The "go to country" form of the index: a GET form works without JavaScript.
-        country = Country.objects.filter(code=code.strip().upper()[:2]).first()
+        country = (
+            Country.objects.filter(code=code).first() if len(code) == 2 and code.isalpha() else None
+        )
         if country:
             return redirect(country)
     countries = (

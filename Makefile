@@ -1,0 +1,58 @@
+# Transfer Tracker. `make run` serves the app with the seed data; `make test` runs the whole suite.
+# Both set everything up first: a .venv from the lock files, the database (embedded Postgres under
+# .data/ unless DATABASE_URL is set), migrations.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format install migrate seed superuser lock clean-db
+
+$(INSTALLED): requirements.lock requirements-dev.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	touch $@
+
+install: $(INSTALLED)
+
+migrate: install
+	$(MANAGE) migrate --noinput
+
+seed: migrate
+	$(MANAGE) load_seed
+
+superuser: migrate
+	$(MANAGE) create_dev_superuser
+
+run: seed superuser
+	@echo "Serving on http://$(HOST):$(PORT)/  (editors: http://$(HOST):$(PORT)/admin/)"
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
+	$(MANAGE) makemigrations --check --dry-run
+	$(BIN)/pytest
+
+# Re-resolve the dependencies declared in pyproject.toml into the two lock files.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet $$($(PYTHON) -c 'import tomllib; print(" ".join(repr(d) for d in tomllib.load(open("pyproject.toml","rb"))["project"]["dependencies"]))' | tr -d "'")
+	(echo "# Runtime dependencies, exact versions as tested. Regenerate with: make lock"; .lock-venv/bin/pip freeze) > requirements.lock
+	.lock-venv/bin/pip install --quiet $$($(PYTHON) -c 'import tomllib; print(" ".join(repr(d) for d in tomllib.load(open("pyproject.toml","rb"))["project"]["optional-dependencies"]["dev"]))' | tr -d "'")
+	(echo "# Runtime + test/lint dependencies, exact versions as tested. Regenerate with: make lock"; echo "-r requirements.lock"; .lock-venv/bin/pip freeze | grep -v -x -F -f requirements.lock) > requirements-dev.lock
+	rm -rf .lock-venv
+
+# Deletes the embedded database (not a DATABASE_URL server).
+clean-db:
+	rm -rf .data

@@ -1,0 +1,34 @@
+import pytest
+from django.contrib.auth.models import Group, User
+
+from agreements.permissions import EDITORS_GROUP
+
+
+@pytest.fixture
+def editor(db):
+    """A member of Editors: staff, not a superuser."""
+    user = User.objects.create_user("edna", password="a-long-editor-password", is_staff=True)
+    user.groups.add(Group.objects.get(name=EDITORS_GROUP))
+    return user
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    user = User.objects.create_superuser("root", "", "a-long-admin-password")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def seeded(db):
+    from django.conf import settings
+
+    from agreements.seed import load_seed
+
+    return load_seed(settings.BASE_DIR / "fixtures" / "seed")

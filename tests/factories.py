@@ -1,0 +1,86 @@
+import datetime
+
+import factory
+
+from agreements.models import Agreement, AgreementEvent, Country, Source, Transfer
+
+# Countries are loaded by a migration; factories pick existing ones.
+_CODES = ["US", "SV", "RW", "GB", "IT", "AL", "AU", "NR", "SZ", "GH", "DK", "UG"]
+
+
+def country(code: str) -> Country:
+    return Country.objects.get(code=code)
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Source
+
+    url = factory.Sequence(lambda n: f"https://news.example.org/story-{n}")
+    title = factory.Sequence(lambda n: f"Report number {n}")
+    publisher = "Example News"
+    published_on = datetime.date(2025, 3, 16)
+
+
+class AgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agreement
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Agreement {n}")
+    slug = factory.Sequence(lambda n: f"agreement-{n}")
+    sending_country = factory.Sequence(lambda n: country(_CODES[n % len(_CODES)]))
+    receiving_country = factory.Sequence(lambda n: country(_CODES[(n + 1) % len(_CODES)]))
+    status = "in_force"
+    kind = "memorandum_of_understanding"
+    summary = "A summary of the deal."
+    is_published = True
+
+    @factory.post_generation
+    def sources(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.sources.set(extracted)
+
+
+class AgreementEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgreementEvent
+        skip_postgeneration_save = True
+
+    agreement = factory.SubFactory(AgreementFactory)
+    kind = "signed"
+    date = datetime.date(2025, 3, 1)
+    description = "The parties signed."
+
+    @factory.post_generation
+    def sources(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.sources.set(extracted)
+
+
+class TransferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Transfer
+        skip_postgeneration_save = True
+
+    agreement = factory.SubFactory(AgreementFactory)
+    from_country = factory.LazyAttribute(
+        lambda o: o.agreement.sending_country if o.agreement else country("US")
+    )
+    to_country = factory.LazyAttribute(
+        lambda o: o.agreement.receiving_country if o.agreement else country("SV")
+    )
+    date = datetime.date(2025, 3, 16)
+    people = 10
+    description = "A flight."
+    is_published = True
+
+    @factory.post_generation
+    def nationalities(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.nationalities.set(extracted)
+
+    @factory.post_generation
+    def sources(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.sources.set(extracted)

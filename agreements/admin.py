@@ -5,7 +5,6 @@ from django.utils.html import format_html
 
 from agreements.models import Agreement, AgreementEvent, Country, Source, Transfer
 
-
 # Editors paste links without a scheme; assume https (Django 6's default) rather than http.
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 

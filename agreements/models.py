@@ -1,3 +1,5 @@
+import datetime
+
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Sum
@@ -301,6 +303,17 @@ class Agreement(models.Model):
 
     def dated(self, name):
         return format_partial_date(getattr(self, f"{name}_on"), getattr(self, f"{name}_precision"))
+
+    def cited_sources(self):
+        """Sources on the agreement itself, its events and its (prefetched) transfers, once each.
+
+        Uses whatever was prefetched, so a detail page pays no extra query for the union.
+        """
+        found = {source.pk: source for source in self.sources.all()}
+        for record in [*self.events.all(), *self.transfers.all()]:
+            found.update((source.pk, source) for source in record.sources.all())
+        # Oldest first, undated last.
+        return sorted(found.values(), key=lambda s: (s.published_on or datetime.date.max, s.title))
 
     @property
     def key_dates(self):

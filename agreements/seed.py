@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from agreements.dates import DatePrecision, parse_partial_date
 from agreements.models import (
@@ -82,8 +82,10 @@ def _upsert(model, stats: SeedStats, lookup: dict, values: dict, rank: int = 0):
 
 
 def _validate(instance) -> None:
+    # Constraints are left to the database (one query each here would slow loading tenfold);
+    # a violation raises IntegrityError, which load_seed reports, and the transaction rolls back.
     try:
-        instance.full_clean(validate_unique=False)
+        instance.full_clean(validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         raise SeedError(f"{instance._meta.verbose_name} {instance}: {exc.messages}") from None
 
@@ -121,34 +123,41 @@ def load_seed(directory: Path) -> SeedStats:
         except KeyError:
             raise SeedError(f"{where}: unknown country code {code!r}") from None
 
-    with transaction.atomic():
-        sources = {}
-        for row in sources_data:
-            where = f"sources.yaml {row.get('key')}"
-            published_on, published_precision = _partial(row.get("published"), where)
-            sources[row["key"]] = _upsert(
-                Source,
-                stats,
-                {"url": row["url"]},
-                {
-                    "title": row["title"],
-                    "publisher": row.get("publisher") or "",
-                    "published_on": published_on,
-                    "published_precision": published_precision,
-                    "kind": row.get("kind") or "news",
-                    "archive_url": row.get("archive_url") or "",
-                },
-            )
-
-        def cited(keys, where):
-            missing = [key for key in keys if key not in sources]
-            if missing:
-                raise SeedError(f"{where}: unknown source keys {missing}")
-            return [sources[key] for key in keys]
-
-        for data in agreements_data:
-            _load_agreement(data, stats, country, cited)
+    try:
+        with transaction.atomic():
+            _load(sources_data, agreements_data, stats, country)
+    except IntegrityError as exc:
+        raise SeedError(f"the database refused a row: {exc}") from None
     return stats
+
+
+def _load(sources_data, agreements_data, stats, country):
+    sources = {}
+    for row in sources_data:
+        where = f"sources.yaml {row.get('key')}"
+        published_on, published_precision = _partial(row.get("published"), where)
+        sources[row["key"]] = _upsert(
+            Source,
+            stats,
+            {"url": row["url"]},
+            {
+                "title": row["title"],
+                "publisher": row.get("publisher") or "",
+                "published_on": published_on,
+                "published_precision": published_precision,
+                "kind": row.get("kind") or "news",
+                "archive_url": row.get("archive_url") or "",
+            },
+        )
+
+    def cited(keys, where):
+        missing = [key for key in keys if key not in sources]
+        if missing:
+            raise SeedError(f"{where}: unknown source keys {missing}")
+        return [sources[key] for key in keys]
+
+    for data in agreements_data:
+        _load_agreement(data, stats, country, cited)
 
 
 def _load_agreement(data: dict, stats: SeedStats, country, cited) -> None:
@@ -180,7 +189,6 @@ def _load_agreement(data: dict, stats: SeedStats, country, cited) -> None:
         )
     agreement = _upsert(Agreement, stats, {"slug": data["slug"]}, values)
 
-    all_sources = []
     event_ranks = Counter()
     for number, event in enumerate(data.get("events") or [], start=1):
         event_where = f"{where} event {number}"
@@ -196,7 +204,6 @@ def _load_agreement(data: dict, stats: SeedStats, country, cited) -> None:
         )
         event_ranks[key] += 1
         _set_m2m(row, "sources", event_sources, stats)
-        all_sources += event_sources
 
     transfer_ranks = Counter()
     for number, item in enumerate(data.get("transfers") or [], start=1):
@@ -231,9 +238,3 @@ def _load_agreement(data: dict, stats: SeedStats, country, cited) -> None:
             stats,
         )
         _set_m2m(row, "sources", transfer_sources, stats)
-        all_sources += transfer_sources
-
-    # The agreement cites every source its timeline and transfers cite.
-    _set_m2m(
-        agreement, "sources", list({source.pk: source for source in all_sources}.values()), stats
-    )

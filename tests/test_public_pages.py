@@ -1,7 +1,6 @@
 """Public pages: published records only, and bad query strings never give a 500."""
 
 import pytest
-from django.urls import reverse
 
 from tests.factories import AgreementEventFactory, AgreementFactory, TransferFactory, country
 

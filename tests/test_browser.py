@@ -1,0 +1,128 @@
+"""A reader and an editor, in a real browser: Playwright driving Debian's Chromium."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = settings.BASE_DIR / "test-artifacts"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def countries(transactional_db):
+    """The live server reads committed data, and each test ends with a flush that also removes
+    the countries the migration loaded: load them again (flush re-runs post_migrate, which
+    rebuilds permissions and the Editors group, but not data migrations)."""
+    from agreements.countries import sync_countries
+    from agreements.models import Country
+
+    sync_countries(Country)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"REQUIRE_BROWSER is set but {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
+    # itself are still plain synchronous code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_reader_finds_rwanda_agreements_from_the_home_page(live_server, seeded, page):
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="All countries →").click()
+    page.get_by_role("link", name="Rwanda", exact=True).click()
+    assert page.url.endswith("/countries/rw/")
+    hosted = page.locator(
+        "section", has=page.get_by_role("heading", name="Agreements where Rwanda receives people")
+    )
+    hosted.get_by_role("link", name="United Kingdom - Rwanda", exact=False).first.click()
+    assert "/agreements/uk-rw-2022/" in page.url
+    assert page.get_by_role("heading", name="Timeline").is_visible()
+    assert page.locator("ol.timeline > li").count() == 12
+    shot(page, "agreement-uk-rw-2022")
+
+
+def test_reader_filters_the_list_and_shares_the_url(live_server, seeded, page):
+    page.goto(live_server.url + "/agreements/")
+    page.get_by_label("Receiving country").select_option(label="Rwanda")
+    page.get_by_label("In force").check()
+    page.get_by_role("button", name="Apply filters").click()
+    assert "receiving_country=RW" in page.url and "status=in_force" in page.url
+    rows = page.locator("table.records tbody tr")
+    assert rows.count() == 1
+    assert "United States - Rwanda" in rows.first.inner_text()
+    # The same URL in a fresh page gives the same result.
+    shared = page.url
+    page.goto(shared)
+    assert page.locator("table.records tbody tr").count() == 1
+    shot(page, "agreements-filtered")
+
+
+def test_bad_filter_shows_a_message_in_the_browser(live_server, seeded, page):
+    page.goto(live_server.url + "/agreements/?country=ZZ&date_from=2025-13-01")
+    assert page.get_by_role("alert").first.is_visible()
+    assert "Select a valid choice" in page.content()
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/agreements/", "/agreements/us-sv-2025/", "/countries/sv/", "/transfers/"]
+)
+def test_pages_fit_a_phone_screen(live_server, seeded, phone, path):
+    phone.goto(live_server.url + path)
+    # Wide tables scroll inside their own box; the page itself never scrolls sideways.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(phone, "phone" + path.replace("/", "_"))
+
+
+def test_editor_logs_in_and_sees_the_curated_models(live_server, editor, page):
+    page.goto(live_server.url + "/admin/")
+    page.get_by_label("Username").fill("edna")
+    page.get_by_label("Password").fill("a-long-editor-password")
+    page.get_by_role("button", name="Log in").click()
+    for name in ("Agreements", "Transfers", "Sources", "Agreement events"):
+        assert page.get_by_role("link", name=name, exact=True).first.is_visible()
+    assert page.get_by_role("link", name="Users").count() == 0

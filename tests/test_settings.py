@@ -1,0 +1,79 @@
+"""Settings come from the environment; production refuses unsafe defaults."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "a-real-secret-key-for-this-test-only-0123456789",
+    "ALLOWED_HOSTS": "tracker.example.org",
+    "DATABASE_URL": "postgres://user:pw@db.example.invalid:5432/tracker",
+}
+
+
+def load_settings(**env):
+    """Import the settings in a fresh interpreter with exactly these variables set."""
+    clean = {k: v for k, v in os.environ.items() if k not in {*PRODUCTION, "DEBUG"}}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", "import tracker.settings as s; print(s.DEBUG, s.ALLOWED_HOSTS)"],
+        cwd=settings.BASE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_starts_with_its_variables_set():
+    result = load_settings(**PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False ['tracker.example.org']"
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("SECRET_KEY", "Set SECRET_KEY"),
+        ("ALLOWED_HOSTS", "Set ALLOWED_HOSTS"),
+        ("DATABASE_URL", "Set DATABASE_URL"),
+    ],
+)
+def test_production_refuses_to_start_without(missing, message):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = load_settings(**env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_refuses_the_development_secret_key():
+    result = load_settings(
+        **(PRODUCTION | {"SECRET_KEY": "development-only-secret-key-do-not-use-in-production"})
+    )
+    assert result.returncode != 0
+    assert "production refuses the development key" in result.stderr
+
+
+def test_a_non_postgres_database_is_refused():
+    result = load_settings(**(PRODUCTION | {"DATABASE_URL": "sqlite:///db.sqlite3"}))
+    assert result.returncode != 0
+    assert "must point at a PostgreSQL server" in result.stderr
+
+
+def test_a_malformed_boolean_is_refused():
+    result = load_settings(**(PRODUCTION | {"DEBUG": "maybe"}))
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_the_wsgi_entry_point_defaults_to_production():
+    wsgi = (settings.BASE_DIR / "tracker" / "wsgi.py").read_text()
+    assert 'os.environ.setdefault("DJANGO_ENV", "production")' in wsgi
+
+
+def test_tests_run_against_postgres():
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"

@@ -5,7 +5,7 @@ so a malformed query string becomes a form error, never a database error."""
 import django_filters
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db.models import Q
+from django.db.models import F, Q
 
 from agreements.models import (
     Agreement,
@@ -91,6 +91,17 @@ def _date_filter(lookup: str, label: str, field_name: str):
     )
 
 
+class NullsLastOrderingFilter(django_filters.OrderingFilter):
+    """Unknown values (no date, no head-count) sort last in either direction."""
+
+    def get_ordering_value(self, param):
+        value = super().get_ordering_value(param)
+        expression = F(value.removeprefix("-"))
+        if value.startswith("-"):
+            return expression.desc(nulls_last=True)
+        return expression.asc(nulls_last=True)
+
+
 class AgreementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="search", label="Text in title or summary", **_text_field_kwargs()
@@ -112,7 +123,7 @@ class AgreementFilter(django_filters.FilterSet):
     # first_date is annotated by AgreementQuerySet.with_first_date().
     date_from = _date_filter("gte", "Dated from", "first_date")
     date_to = _date_filter("lte", "Dated to", "first_date")
-    ordering = django_filters.OrderingFilter(
+    ordering = NullsLastOrderingFilter(
         fields=(
             ("updated_at", "updated"),
             ("first_date", "date"),
@@ -178,7 +189,7 @@ class TransferFilter(django_filters.FilterSet):
     )
     date_from = _date_filter("gte", "From date", "date")
     date_to = _date_filter("lte", "To date", "date")
-    ordering = django_filters.OrderingFilter(
+    ordering = NullsLastOrderingFilter(
         fields=(("date", "date"), ("people", "people")),
         field_labels={
             "date": "Oldest first",

@@ -188,3 +188,21 @@ def test_transfer_agreement_choice_excludes_drafts(flights):
     draft = AgreementFactory(is_published=False, slug="secret-deal")
     filterset = TransferFilter({"agreement": draft.slug}, queryset=Transfer.objects.published())
     assert not filterset.is_valid()
+
+
+def test_transfers_without_a_count_sort_last_both_ways(flights):
+    unknown = TransferFactory(
+        agreement=None, people=None, from_country=country("US"), to_country=country("MX")
+    )
+    for ordering in ("people", "-people"):
+        filterset = TransferFilter({"ordering": ordering}, queryset=Transfer.objects.published())
+        assert list(filterset.qs)[-1] == unknown
+
+
+def test_undated_agreements_sort_last_by_date(deals):
+    undated = AgreementFactory(title="Undated")
+    for ordering in ("date", "-date"):
+        filterset = AgreementFilter(
+            {"ordering": ordering}, queryset=Agreement.objects.published().with_first_date()
+        )
+        assert list(filterset.qs)[-1] == undated

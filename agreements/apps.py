@@ -13,6 +13,6 @@ class AgreementsConfig(AppConfig):
 
 
 def _ensure_groups(sender, using="default", **kwargs):
-    from agreements.permissions import ensure_editors_group
+    from agreements.permissions import ensure_groups
 
-    ensure_editors_group(using=using)
+    ensure_groups(using=using)

@@ -76,3 +76,14 @@ def precision_constraint(model_prefix: str, date_field: str, precision_field: st
             "1st of the month and a year-precision date 1 January."
         ),
     )
+
+
+def format_iso_partial_date(value: datetime.date | None, precision: str) -> str:
+    """'2025-03-16', '2025-03' or '2025': the inverse of parse_partial_date (for CSV)."""
+    if value is None:
+        return ""
+    if precision == DatePrecision.YEAR:
+        return f"{value:%Y}"
+    if precision == DatePrecision.MONTH:
+        return f"{value:%Y-%m}"
+    return value.isoformat()

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Least
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from agreements.dates import (
     DatePrecision,
@@ -117,6 +118,28 @@ class SourceKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class PublicationState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    PUBLISHED = "published", "Published"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# States an editor may move a record between; publishing and withdrawing need a publisher.
+EDITOR_STATES = {PublicationState.DRAFT, PublicationState.IN_REVIEW}
+
+
+def may_change_publication(user, old_state: str, new_state: str) -> bool:
+    """Whether user may move a record from old_state to new_state (unchanged is always fine)."""
+    if old_state == new_state or can_publish(user):
+        return True
+    return old_state in EDITOR_STATES and new_state in EDITOR_STATES
+
+
+def can_publish(user) -> bool:
+    return user.is_superuser or user.has_perm("agreements.publish_records")
+
+
 class Source(models.Model):
     url = models.URLField("URL", max_length=500, unique=True)
     title = models.CharField(max_length=500)
@@ -128,8 +151,13 @@ class Source(models.Model):
     accessed_on = models.DateField("access date", null=True, blank=True)
     archive_url = models.URLField("archive URL", max_length=500, blank=True)
     kind = models.CharField(max_length=30, choices=SourceKind.choices, default=SourceKind.NEWS)
+    internal_notes = models.TextField(
+        blank=True, help_text="For editors only; never shown publicly."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["-published_on", "title"]
@@ -151,13 +179,17 @@ AGREEMENT_DATE_FIELDS = ("announced", "signed", "in_force", "ended")
 
 class AgreementQuerySet(models.QuerySet):
     def published(self):
-        return self.filter(is_published=True)
+        return self.filter(publication_state=PublicationState.PUBLISHED)
 
     def involving(self, country):
         return self.filter(Q(sending_country=country) | Q(receiving_country=country))
 
     def with_parties(self):
         return self.select_related("sending_country", "receiving_country")
+
+    def missing_sources(self):
+        """Agreements with an event that cites no source: not publishable as they stand."""
+        return self.filter(events__isnull=False, events__sources__isnull=True).distinct()
 
     def with_first_date(self):
         # Least() skips NULLs in Postgres: the earliest date the agreement is known by.
@@ -227,11 +259,17 @@ class Agreement(models.Model):
     text_url = models.URLField("link to the published text", max_length=500, blank=True)
     sources = models.ManyToManyField(Source, blank=True, related_name="agreements")
 
-    is_published = models.BooleanField(default=False)
+    publication_state = models.CharField(
+        max_length=10, choices=PublicationState.choices, default=PublicationState.DRAFT
+    )
+    internal_notes = models.TextField(
+        blank=True, help_text="For editors only; never shown publicly."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = AgreementQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"], m2m_fields=[sources])
 
     class Meta:
         ordering = ["-updated_at"]
@@ -276,9 +314,9 @@ class Agreement(models.Model):
             ],
         ]
         indexes = [
-            # Public list filters (status, kind) always combine with is_published.
-            models.Index(fields=["is_published", "status"], name="agreement_published_status"),
-            models.Index(fields=["is_published", "kind"], name="agreement_published_kind"),
+            # Public list filters (status, kind) always combine with the publication state.
+            models.Index(fields=["publication_state", "status"], name="agreement_published_status"),
+            models.Index(fields=["publication_state", "kind"], name="agreement_published_kind"),
             # Home page "recently updated".
             models.Index(fields=["-updated_at"], name="agreement_updated"),
             # Date-range filter on the list: the earliest known date.
@@ -286,12 +324,19 @@ class Agreement(models.Model):
                 Least("announced_on", "signed_on", "in_force_on"), name="agreement_first_date"
             ),
         ]
+        permissions = [
+            ("publish_records", "Can publish and withdraw agreements and transfers"),
+        ]
 
     def __str__(self):
         return self.title
 
     def get_absolute_url(self):
         return reverse("agreement-detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_published(self):
+        return self.publication_state == PublicationState.PUBLISHED
 
     def clean(self):
         # Store partial dates canonically instead of refusing "2025-03-16, month precision".
@@ -356,6 +401,11 @@ class AgreementEvent(models.Model):
     )
     description = models.TextField()
     sources = models.ManyToManyField(Source, blank=True, related_name="events")
+    internal_notes = models.TextField(
+        blank=True, help_text="For editors only; never shown publicly."
+    )
+
+    history = HistoricalRecords(m2m_fields=[sources])
 
     class Meta:
         ordering = ["date", "id"]
@@ -376,16 +426,20 @@ class AgreementEvent(models.Model):
 class TransferQuerySet(models.QuerySet):
     def published(self):
         # A transfer under a draft agreement stays hidden: showing it would reveal the draft.
-        return self.filter(is_published=True).filter(
-            Q(agreement__isnull=True) | Q(agreement__is_published=True)
+        published = PublicationState.PUBLISHED
+        return self.filter(publication_state=published).filter(
+            Q(agreement__isnull=True) | Q(agreement__publication_state=published)
         )
 
     def involving(self, country):
         return self.filter(Q(from_country=country) | Q(to_country=country))
 
+    def missing_sources(self):
+        return self.filter(sources__isnull=True)
+
     def for_listing(self):
         return self.select_related("agreement", "from_country", "to_country").prefetch_related(
-            "nationalities"
+            "nationalities", "reported_figures"
         )
 
     def totals(self):
@@ -433,11 +487,19 @@ class Transfer(models.Model):
     place = models.CharField("facility or place", max_length=200, blank=True)
     description = models.TextField(blank=True)
     sources = models.ManyToManyField(Source, blank=True, related_name="transfers")
-    is_published = models.BooleanField(default=False)
+    publication_state = models.CharField(
+        max_length=10, choices=PublicationState.choices, default=PublicationState.DRAFT
+    )
+    internal_notes = models.TextField(
+        blank=True, help_text="For editors only; never shown publicly."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = TransferQuerySet.as_manager()
+    history = HistoricalRecords(
+        excluded_fields=["created_at", "updated_at"], m2m_fields=[sources, nationalities]
+    )
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -461,7 +523,7 @@ class Transfer(models.Model):
         ]
         indexes = [
             # Public transfer list: published rows by date (default order and date range).
-            models.Index(fields=["is_published", "-date"], name="transfer_published_date"),
+            models.Index(fields=["publication_state", "-date"], name="transfer_published_date"),
         ]
 
     def __str__(self):
@@ -469,6 +531,25 @@ class Transfer(models.Model):
 
     def get_absolute_url(self):
         return reverse("transfer-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_published(self):
+        """Public only when it and its agreement (if any) are published."""
+        published = self.publication_state == PublicationState.PUBLISHED
+        return published and (self.agreement is None or self.agreement.is_published)
+
+    def figure_spread(self):
+        """(lowest, highest, figures) when sources report different head-counts, else None.
+
+        Uses prefetched reported_figures where a page prefetched them.
+        """
+        figures = list(self.reported_figures.all())
+        counts = {figure.people for figure in figures}
+        if self.people is not None:
+            counts.add(self.people)
+        if len(counts) < 2:
+            return None
+        return min(counts), max(counts), figures
 
     def clean(self):
         self.date = truncate_to_precision(self.date, self.date_precision)
@@ -482,3 +563,37 @@ class Transfer(models.Model):
         if self.people is None:
             return "Unknown"
         return f"at least {self.people:,}" if self.people_is_minimum else f"{self.people:,}"
+
+
+class ReportedFigure(models.Model):
+    """One source's head-count for a transfer, kept beside the editors' chosen figure."""
+
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.CASCADE, related_name="reported_figures"
+    )
+    people = models.IntegerField("number of people", validators=[MinValueValidator(0)])
+    people_is_minimum = models.BooleanField("at least", default=False)
+    # PROTECT: a figure without its source would be an unsourced claim.
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="reported_figures")
+    note = models.CharField(max_length=300, blank=True, help_text="e.g. “first flight only”")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["people", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(people__gte=0),
+                name="figure_people_not_negative",
+                violation_error_message="The number of people cannot be negative.",
+            ),
+            models.UniqueConstraint(
+                fields=["transfer", "source", "people"],
+                name="figure_unique_per_source",
+                violation_error_message="This source's figure is already recorded.",
+            ),
+        ]
+
+    def __str__(self):
+        prefix = "at least " if self.people_is_minimum else ""
+        return f"{prefix}{self.people:,} ({self.source.publisher or self.source.title})"

@@ -23,6 +23,8 @@ from agreements.models import (
     Agreement,
     AgreementEvent,
     Country,
+    PublicationState,
+    ReportedFigure,
     Source,
     Transfer,
 )
@@ -181,7 +183,7 @@ def _load_agreement(data: dict, stats: SeedStats, country, cited) -> None:
         "compensation_notes": (data.get("compensation_notes") or "").strip(),
         "cap": data.get("cap"),
         "eligible_populations": (data.get("eligible_populations") or "").strip(),
-        "is_published": True,
+        "publication_state": PublicationState.PUBLISHED,
     }
     for name in AGREEMENT_DATE_FIELDS:
         values[f"{name}_on"], values[f"{name}_precision"] = _partial(
@@ -226,7 +228,7 @@ def _load_agreement(data: dict, stats: SeedStats, country, cited) -> None:
                 "people": item.get("people"),
                 "people_is_minimum": bool(item.get("people_is_minimum")),
                 "place": item.get("place") or "",
-                "is_published": True,
+                "publication_state": PublicationState.PUBLISHED,
             },
             rank=transfer_ranks[date],
         )
@@ -238,3 +240,18 @@ def _load_agreement(data: dict, stats: SeedStats, country, cited) -> None:
             stats,
         )
         _set_m2m(row, "sources", transfer_sources, stats)
+        for figure in item.get("reported_figures") or []:
+            figure_where = f"{transfer_where} figure"
+            _upsert(
+                ReportedFigure,
+                stats,
+                {
+                    "transfer": row,
+                    "source": cited([figure["source"]], figure_where)[0],
+                    "people": figure["people"],
+                },
+                {
+                    "people_is_minimum": bool(figure.get("people_is_minimum")),
+                    "note": figure.get("note") or "",
+                },
+            )

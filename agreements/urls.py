@@ -1,11 +1,21 @@
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from agreements import views
+from agreements import sitemaps, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("agreements/", views.AgreementListView.as_view(), name="agreement-list"),
     path("agreements/<slug:slug>/", views.AgreementDetailView.as_view(), name="agreement-detail"),
+    path("agreements/<slug:slug>/changes/", views.change_log, name="agreement-changes"),
+    path("changes/", views.change_log, name="change-log"),
+    path("changes/feed/", views.ChangesFeed(), name="change-feed"),
+    path(
+        "sitemap.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": sitemaps.SITEMAPS},
+        name="django.contrib.sitemaps.views.sitemap",
+    ),
     path("countries/", views.country_list, name="country-list"),
     path("countries/<slug:code>/", views.country_detail, name="country-detail"),
     path("transfers/", views.TransferListView.as_view(), name="transfer-list"),

@@ -1,14 +1,21 @@
+from django.contrib.syndication.views import Feed
+from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
+from agreements.changes import entries_for, public_change_rows
 from agreements.filters import AgreementFilter, TransferFilter
 from agreements.models import (
     Agreement,
     AgreementEvent,
     AgreementStatus,
     Country,
+    ReportedFigure,
     Source,
     Transfer,
 )
@@ -50,30 +57,31 @@ class AgreementListView(FilterView):
         return Agreement.objects.published().with_parties().with_first_date()
 
 
+def can_preview(user) -> bool:
+    """Staff who can see drafts in the admin can preview them on the public pages."""
+    return user.is_staff and user.has_perm("agreements.view_agreement")
+
+
 class AgreementDetailView(DetailView):
     template_name = "agreements/agreement_detail.html"
     context_object_name = "agreement"
 
     def get_queryset(self):
-        published_transfers = (
-            Transfer.objects.published()
-            .select_related("from_country", "to_country")
-            .prefetch_related("nationalities", "sources")
+        preview = can_preview(self.request.user)
+        transfers = Transfer.objects.all() if preview else Transfer.objects.published()
+        transfers = (
+            transfers.select_related("from_country", "to_country")
+            .prefetch_related("nationalities", "sources", "reported_figures")
             .order_by("date", "id")
         )
-        return (
-            Agreement.objects.published()
-            .with_parties()
-            .prefetch_related(
-                Prefetch(
-                    "events",
-                    queryset=AgreementEvent.objects.prefetch_related("sources").order_by(
-                        "date", "id"
-                    ),
-                ),
-                Prefetch("transfers", queryset=published_transfers),
-                Prefetch("sources", queryset=Source.objects.order_by("-published_on", "title")),
-            )
+        agreements = Agreement.objects.all() if preview else Agreement.objects.published()
+        return agreements.with_parties().prefetch_related(
+            Prefetch(
+                "events",
+                queryset=AgreementEvent.objects.prefetch_related("sources").order_by("date", "id"),
+            ),
+            Prefetch("transfers", queryset=transfers),
+            Prefetch("sources", queryset=Source.objects.order_by("-published_on", "title")),
         )
 
 
@@ -91,7 +99,16 @@ class TransferDetailView(DetailView):
     context_object_name = "transfer"
 
     def get_queryset(self):
-        return Transfer.objects.published().for_listing().prefetch_related("sources")
+        transfers = (
+            Transfer.objects.all()
+            if can_preview(self.request.user)
+            else Transfer.objects.published()
+        )
+        return transfers.select_related("agreement", "from_country", "to_country").prefetch_related(
+            "nationalities",
+            "sources",
+            Prefetch("reported_figures", queryset=ReportedFigure.objects.select_related("source")),
+        )
 
 
 def country_list(request):
@@ -144,3 +161,61 @@ def country_detail(request, code):
             "transfer_limit": COUNTRY_TRANSFER_LIMIT,
         },
     )
+
+
+CHANGES_PAGE_SIZE = 50
+
+
+def change_log(request, slug=None):
+    agreement = get_object_or_404(Agreement.objects.published(), slug=slug) if slug else None
+    paginator = Paginator(
+        public_change_rows(agreement), CHANGES_PAGE_SIZE, allow_empty_first_page=True
+    )
+    try:
+        page = paginator.page(request.GET.get("page", "1"))
+    except InvalidPage:
+        raise Http404("No such page") from None
+    return render(
+        request,
+        "agreements/change_log.html",
+        {"agreement": agreement, "page_obj": page, "entries": entries_for(list(page.object_list))},
+    )
+
+
+class ChangesFeed(Feed):
+    feed_type = Atom1Feed
+    title = "Transfer Tracker: changes to published records"
+    subtitle = "What changed in the tracker's published agreements, events and transfers."
+
+    def link(self):
+        return reverse("change-log")
+
+    def items(self):
+        return entries_for(list(public_change_rows()[:CHANGES_PAGE_SIZE]))
+
+    def item_title(self, item):
+        return f"{item.action}: {item.record}"
+
+    def item_description(self, item):
+        if not item.changes:
+            return item.action
+        return "; ".join(
+            f"{change.label}: {change.old} → {change.new}"
+            if change.new
+            else f"{change.label} edited"
+            for change in item.changes
+        )
+
+    def item_link(self, item):
+        return item.url
+
+    def item_guid(self, item):
+        return f"{self.link()}#{item.key}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item):
+        return item.when
+
+    def item_updateddate(self, item):
+        return item.when

@@ -34,7 +34,7 @@ class AgreementFactory(factory.django.DjangoModelFactory):
     status = "in_force"
     kind = "memorandum_of_understanding"
     summary = "A summary of the deal."
-    is_published = True
+    publication_state = "published"
 
     @factory.post_generation
     def sources(self, create, extracted, **kwargs):
@@ -73,7 +73,7 @@ class TransferFactory(factory.django.DjangoModelFactory):
     date = datetime.date(2025, 3, 16)
     people = 10
     description = "A flight."
-    is_published = True
+    publication_state = "published"
 
     @factory.post_generation
     def nationalities(self, create, extracted, **kwargs):

@@ -63,6 +63,7 @@ def test_editor_creates_a_source_then_an_agreement_with_an_event_citing_it(edito
             "announced_precision": "day",
             "in_force_precision": "day",
             "ended_precision": "day",
+            "publication_state": "draft",
             "sources": [source.pk],
             "events-TOTAL_FORMS": "1",
             "events-INITIAL_FORMS": "0",

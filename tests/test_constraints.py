@@ -141,6 +141,7 @@ def agreement_form(**overrides):
         "signed_precision": "day",
         "in_force_precision": "day",
         "ended_precision": "day",
+        "publication_state": "draft",
         "events-TOTAL_FORMS": "0",
         "events-INITIAL_FORMS": "0",
         "transfers-TOTAL_FORMS": "0",
@@ -211,6 +212,7 @@ def transfer_form(**overrides):
         "date": "2025-03-16",
         "date_precision": "day",
         "people": "10",
+        "publication_state": "draft",
     }
     data.update(overrides)
     return data

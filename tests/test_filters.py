@@ -185,7 +185,7 @@ def test_transfer_filters_combine(flights):
 
 
 def test_transfer_agreement_choice_excludes_drafts(flights):
-    draft = AgreementFactory(is_published=False, slug="secret-deal")
+    draft = AgreementFactory(publication_state="draft", slug="secret-deal")
     filterset = TransferFilter({"agreement": draft.slug}, queryset=Transfer.objects.published())
     assert not filterset.is_valid()
 

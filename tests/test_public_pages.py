@@ -14,7 +14,7 @@ def draft():
     agreement = AgreementFactory(
         title="Secret Draft Deal",
         slug="secret-draft-deal",
-        is_published=False,
+        publication_state="draft",
         sending_country=country("DK"),
         receiving_country=country("RW"),
         summary="Unpublished summary text",
@@ -23,7 +23,7 @@ def draft():
     transfer_under_draft = TransferFactory(agreement=agreement, place="Hidden Camp A")
     draft_transfer = TransferFactory(
         agreement=None,
-        is_published=False,
+        publication_state="draft",
         place="Hidden Camp B",
         from_country=country("DK"),
         to_country=country("RW"),

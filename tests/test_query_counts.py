@@ -23,12 +23,16 @@ BUDGETS = {
     "/": 5,
     "/agreements/": 6,  # count, page, 3 country selects, ...
     "/agreements/?country=US&status=in_force&status=signed": 7,  # + the chosen country
-    "/agreements/slug/": 7,  # agreement, events, their sources, transfers, nationalities, sources x2
+    "/agreements/slug/": 8,  # agreement, events, their sources, transfers, their nationalities, sources and figures, agreement sources
     "/countries/": 3,
     "/countries/us/": 9,
-    "/transfers/": 8,  # count, page, nationalities, 4 country selects, agreement select
-    "/transfers/?nationality=VE&to_country=SV": 10,  # + the two chosen countries
-    "/transfers/pk/": 3,  # transfer with relations, nationalities, sources
+    "/transfers/": 9,  # count, page, nationalities, figures, 4 country selects, agreement select
+    "/transfers/?nationality=VE&to_country=SV": 11,  # + the two chosen countries
+    "/transfers/pk/": 4,  # transfer with relations, nationalities, sources, figures with sources
+    "/changes/": 12,  # count, page, then per record type: rows, versions, current records
+    "/agreements/slug/changes/": 13,  # + the agreement
+    "/changes/feed/": 11,
+    "/sitemap.xml": 6,  # one count and one page per section (pages need none)
 }
 
 

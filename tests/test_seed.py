@@ -20,7 +20,7 @@ def counts():
 
 def test_seed_loads_every_record(seeded):
     assert counts() == [28, 143, 29, 220]
-    assert not Agreement.objects.exclude(is_published=True).exists()
+    assert not Agreement.objects.exclude(publication_state="published").exists()
 
 
 def test_every_event_and_transfer_cites_a_source(seeded):

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -6,6 +7,6 @@ admin.site.site_title = "Transfer Tracker admin"
 admin.site.index_title = "Curate agreements, transfers and sources"
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_PATH, admin.site.urls),
     path("", include("agreements.urls")),
 ]

@@ -1,11 +1,11 @@
 from django.core.management.base import BaseCommand
 
-from agreements.permissions import EDITORS_GROUP, ensure_editors_group
+from agreements.permissions import EDITORS_GROUP, PUBLISHERS_GROUP, ensure_groups
 
 
 class Command(BaseCommand):
-    help = "Create or update the Editors group (add/change/view on the curated models). `migrate` runs it too."
+    help = "Create or update the Editors and Publishers groups. `migrate` runs it too."
 
     def handle(self, *args, **options):
-        group = ensure_editors_group()
-        self.stdout.write(f"{EDITORS_GROUP}: {group.permissions.count()} permissions.")
+        ensure_groups()
+        self.stdout.write(f"{EDITORS_GROUP} and {PUBLISHERS_GROUP} groups are up to date.")

@@ -1,0 +1,184 @@
+"""The public change log: what changed in published records, and when.
+
+Built from the django-simple-history tables. Only changes made while a record was published
+are listed, and only for records that are published now (a withdrawn record's history leaves
+the public log with it). Editors' identities, internal notes and the sources' history stay
+private. A page of entries costs a fixed number of queries: one union query for the page and
+two per record type for the rows and their predecessors.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import CharField, F, OuterRef, Subquery, Value
+
+from agreements.dates import format_partial_date
+from agreements.models import Agreement, AgreementEvent, PublicationState, Transfer
+
+PUBLISHED = PublicationState.PUBLISHED
+# Never shown publicly, and not counted as a change.
+PRIVATE_FIELDS = {"internal_notes", "history_user", "history_change_reason"}
+# Fields whose old and new values are short enough to show; long texts just say "edited".
+SHOWN_VALUES = {
+    "status", "kind", "legal_bindingness", "text_disclosure", "cap", "people",
+    "people_is_minimum", "compensation_amount", "compensation_currency", "date",
+    "announced_on", "signed_on", "in_force_on", "ended_on", "title", "place",
+}  # fmt: skip
+
+
+@dataclass
+class Change:
+    label: str
+    old: str = ""
+    new: str = ""
+
+
+@dataclass
+class Entry:
+    when: datetime
+    kind: str  # "agreement", "event" or "transfer"
+    key: str  # stable id for feeds and anchors
+    record: str
+    url: str
+    action: str  # "Published", "Updated", "Added"
+    changes: list[Change] = field(default_factory=list)
+
+
+def _first_published(agreement_ref):
+    """When the agreement was first published: the earliest history row in that state."""
+    rows = Agreement.history.filter(id=agreement_ref, publication_state=PUBLISHED)
+    return Subquery(rows.order_by("history_date").values("history_date")[:1])
+
+
+def public_change_rows(agreement=None):
+    """A union of (kind, history_id, history_date) rows, newest first."""
+    published_agreements = Agreement.objects.published().values("pk")
+    published_transfers = Transfer.objects.published().values("pk")
+
+    agreements = Agreement.history.filter(publication_state=PUBLISHED, id__in=published_agreements)
+    transfers = Transfer.history.filter(publication_state=PUBLISHED, id__in=published_transfers)
+    events = (
+        AgreementEvent.history.filter(agreement_id__in=published_agreements)
+        .alias(since=_first_published(OuterRef("agreement_id")))
+        .filter(history_date__gte=F("since"))
+    )
+    if agreement is not None:
+        agreements = agreements.filter(id=agreement.pk)
+        transfers = transfers.filter(agreement_id=agreement.pk)
+        events = events.filter(agreement_id=agreement.pk)
+
+    def rows(queryset, kind):
+        return queryset.order_by().values_list(
+            Value(kind, output_field=CharField()), "history_id", "history_date"
+        )
+
+    union = rows(agreements, "agreement").union(
+        rows(events, "event"), rows(transfers, "transfer"), all=True
+    )
+    return union.order_by("-history_date", "-history_id")
+
+
+def entries_for(rows) -> list[Entry]:
+    """Turn a page of (kind, history_id, history_date) rows into Entries with their diffs."""
+    by_kind = {}
+    for kind, history_id, _ in rows:
+        by_kind.setdefault(kind, []).append(history_id)
+    described = {}
+    for kind, ids in by_kind.items():
+        described.update(_describe(kind, ids))
+    return [
+        described[(kind, history_id)]
+        for kind, history_id, _ in rows
+        if (kind, history_id) in described
+    ]
+
+
+_MODELS = {"agreement": Agreement, "event": AgreementEvent, "transfer": Transfer}
+
+
+def _describe(kind, history_ids):
+    model = _MODELS[kind]
+    related = {
+        "agreement": ["sending_country", "receiving_country"],
+        "event": ["agreement"],
+        "transfer": ["from_country", "to_country"],
+    }[kind]
+    history = model.history.model
+    rows = list(history.objects.filter(history_id__in=history_ids))
+    object_ids = {row.id for row in rows}
+    latest = max(row.history_date for row in rows)
+    # Every earlier version of the same records, to find each row's predecessor in Python.
+    versions = {}
+    for version in history.objects.filter(id__in=object_ids, history_date__lte=latest).order_by(
+        "history_date", "history_id"
+    ):
+        versions.setdefault(version.id, []).append(version)
+    current = model.objects.select_related(*related).in_bulk(object_ids)
+
+    described = {}
+    for row in rows:
+        chain = versions[row.id]
+        index = next(i for i, version in enumerate(chain) if version.history_id == row.history_id)
+        previous = chain[index - 1] if index else None
+        instance = current.get(row.id)
+        if instance is None:
+            continue
+        entry = _entry(kind, row, previous, instance, model)
+        if entry is not None:
+            described[(kind, row.history_id)] = entry
+    return described
+
+
+def _entry(kind, row, previous, instance, model):
+    if kind == "event":
+        record = f"{instance.agreement.title}: {instance.get_kind_display().lower()}, {instance.date_display}"
+        url = instance.agreement.get_absolute_url() + "#timeline"
+    else:
+        record = str(instance)
+        url = instance.get_absolute_url()
+    entry = Entry(row.history_date, kind, f"{kind}-{row.history_id}", record, url, "Updated")
+
+    # Editable fields only: timestamps are not news, and the diff cannot compare them.
+    public_fields = [
+        f.name
+        for f in model._meta.concrete_fields
+        if f.editable and not f.primary_key and f.name not in PRIVATE_FIELDS
+    ]
+    if previous is None:
+        entry.action = "Added" if kind == "event" else "Published"
+        return entry
+    was_published = getattr(previous, "publication_state", PUBLISHED) == PUBLISHED
+    if not was_published:
+        entry.action = "Published"
+        return entry
+    delta = row.diff_against(previous, included_fields=public_fields)
+    entry.changes = [_change(model, row, change) for change in delta.changes]
+    # A save that changed nothing public (internal notes, a re-save) is not news.
+    return entry if entry.changes else None
+
+
+def _change(model, row, change):
+    model_field = model._meta.get_field(change.field)
+    label = str(model_field.verbose_name)
+    if change.field.endswith("_precision"):
+        return Change(label)
+    if change.field in SHOWN_VALUES:
+        return Change(
+            label, _shown(model_field, change.old, row), _shown(model_field, change.new, row)
+        )
+    return Change(label)
+
+
+def _shown(model_field, value, row):
+    if value in (None, ""):
+        return "–"
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if model_field.get_internal_type() == "DateField":
+        precision_name = {"date": "date_precision"}.get(
+            model_field.name, model_field.name.replace("_on", "_precision")
+        )
+        return format_partial_date(value, getattr(row, precision_name, "day"))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

@@ -8,6 +8,7 @@ from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from agreements.models import (
+    EDITOR_STATES,
     Agreement,
     AgreementEvent,
     Country,
@@ -34,6 +35,23 @@ class PublicationFormMixin:
     so a crafted POST meets the same check; save_model checks once more."""
 
     user = None  # set per request by PublicationAdminMixin
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        state = self.fields.get("publication_state")
+        if state is not None and not can_publish(self.user):
+            # Offer editors only what they may choose; a crafted value is still refused below.
+            current = (
+                self.instance.publication_state if self.instance.pk else PublicationState.DRAFT
+            )
+            state.choices = [
+                (value, label)
+                for value, label in PublicationState.choices
+                if value in EDITOR_STATES or value == current
+            ]
+            if current not in EDITOR_STATES:
+                state.disabled = True
+                state.help_text = "A publisher can withdraw this record or publish it again."
 
     def clean_publication_state(self):
         new_state = self.cleaned_data["publication_state"]

@@ -89,7 +89,19 @@ class PartialDateField(fields.Field):
         )
 
 
-class TrackerResource(resources.ModelResource):
+class AllOrNothingResource(resources.ModelResource):
+    """One bad row, whether an error or a validation failure, and the whole import rolls back."""
+
+    def import_data(self, dataset, **kwargs):
+        kwargs["use_transactions"] = True
+        kwargs["rollback_on_validation_errors"] = True
+        return super().import_data(dataset, **kwargs)
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("pk")
+
+
+class TrackerResource(AllOrNothingResource):
     publication_state = fields.Field(
         attribute="publication_state", column_name="publication_state", readonly=True
     )
@@ -98,7 +110,7 @@ class TrackerResource(resources.ModelResource):
         return super().get_queryset().order_by("pk")
 
 
-class SourceResource(resources.ModelResource):
+class SourceResource(AllOrNothingResource):
     published = PartialDateField("published", "published_on", "published_precision")
 
     class Meta:

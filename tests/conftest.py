@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
-from agreements.permissions import EDITORS_GROUP
+from agreements.permissions import EDITORS_GROUP, PUBLISHERS_GROUP
 
 
 @pytest.fixture
@@ -15,6 +15,20 @@ def editor(db):
 @pytest.fixture
 def editor_client(client, editor):
     client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def publisher(db):
+    """A member of Publishers: may also publish and withdraw."""
+    user = User.objects.create_user("pat", password="a-long-publisher-password", is_staff=True)
+    user.groups.add(Group.objects.get(name=PUBLISHERS_GROUP))
+    return user
+
+
+@pytest.fixture
+def publisher_client(client, publisher):
+    client.force_login(publisher)
     return client
 
 

@@ -126,3 +126,102 @@ def test_editor_logs_in_and_sees_the_curated_models(live_server, editor, page):
     for name in ("Agreements", "Transfers", "Sources", "Agreement events"):
         assert page.get_by_role("link", name=name, exact=True).first.is_visible()
     assert page.get_by_role("link", name="Users").count() == 0
+
+
+def pick(page, select_id, text):
+    """Choose text in a Django admin autocomplete (select2) widget."""
+    page.locator(f"#{select_id} + .select2").click()
+    page.locator(".select2-container--open .select2-search__field").last.fill(text)
+    page.locator(".select2-results__option", has_text=text).first.click()
+
+
+def messages_or_errors(page):
+    """The admin's success message, or its form errors to explain a failure."""
+    page.locator("ul.messagelist, .errornote").first.wait_for()
+    if page.locator("ul.messagelist").count():
+        return page.locator("ul.messagelist").inner_text()
+    return str(page.locator(".errorlist").all_inner_texts())
+
+
+def log_in(page, base, username, password):
+    page.goto(base + "/admin/login/?next=/admin/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_editorial_workflow_from_draft_to_public(live_server, editor, publisher, browser):
+    base = live_server.url
+
+    # An editor adds a source, then an agreement with an event and a transfer citing it.
+    editor_context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = editor_context.new_page()
+    log_in(page, base, "edna", "a-long-editor-password")
+    page.goto(base + "/admin/agreements/source/add/")
+    page.locator("#id_url").fill("https://news.example.org/eswatini-deal")
+    page.locator("#id_title").fill("Eswatini agrees to take deportees")
+    page.locator("#id_publisher").fill("Example Wire")
+    page.get_by_role("button", name="Save", exact=True).click()
+    assert "was added successfully" in page.locator("ul.messagelist").inner_text()
+
+    page.goto(base + "/admin/agreements/agreement/add/")
+    page.locator("#id_title").fill("Browser test deal with Eswatini")
+    page.locator("#id_slug").fill("browser-test-deal")
+    pick(page, "id_sending_country", "United States")
+    pick(page, "id_receiving_country", "Eswatini")
+    page.locator("#id_status").select_option("signed")
+    page.locator("#id_signed_on").fill("2025-05-14")
+    page.get_by_text("Add another Agreement event").click()
+    page.locator("#id_events-0-date").fill("2025-05-14")
+    page.locator("#id_events-0-kind").select_option("signed")
+    page.locator("#id_events-0-description").fill("The two governments signed the agreement.")
+    pick(page, "id_events-0-sources", "Eswatini agrees")
+    page.get_by_text("Add another Transfer").click()
+    page.locator("#id_transfers-0-date").fill("2025-07-15")
+    pick(page, "id_transfers-0-from_country", "United States")
+    pick(page, "id_transfers-0-to_country", "Eswatini")
+    page.locator("#id_transfers-0-people").fill("5")
+    pick(page, "id_transfers-0-sources", "Eswatini agrees")
+    page.locator("#id_transfers-0-publication_state").select_option("in_review")
+    # Editors cannot pick "Published".
+    options = page.locator("#id_publication_state option").all_inner_texts()
+    assert options == ["Draft", "In review"]
+    page.locator("#id_publication_state").select_option("in_review")
+    page.get_by_role("button", name="Save", exact=True).click()
+    assert "was added successfully" in messages_or_errors(page)
+    shot(page, "editor-submitted")
+    editor_context.close()
+
+    # Not public yet.
+    reader = browser.new_context().new_page()
+    assert reader.goto(base + "/agreements/browser-test-deal/").status == 404
+
+    # A publisher publishes the agreement and its transfer.
+    publisher_context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = publisher_context.new_page()
+    log_in(page, base, "pat", "a-long-publisher-password")
+    page.goto(base + "/admin/agreements/agreement/?publication_state__exact=in_review")
+    page.get_by_role("link", name="Browser test deal with Eswatini").click()
+    page.locator("#id_publication_state").select_option("published")
+    page.locator("#id_transfers-0-publication_state").select_option("published")
+    page.get_by_role("button", name="Save", exact=True).click()
+    assert "was changed successfully" in messages_or_errors(page)
+    publisher_context.close()
+
+    # An anonymous reader finds it through the country page and the filtered list.
+    reader.goto(base + "/countries/")
+    reader.get_by_role("link", name="Eswatini", exact=True).click()
+    reader.get_by_role("link", name="Browser test deal with Eswatini").first.click()
+    assert reader.get_by_role("heading", name="Browser test deal with Eswatini").is_visible()
+    assert "The two governments signed the agreement." in reader.content()
+    assert "Eswatini agrees to take deportees" in reader.content()
+    reader.goto(base + "/agreements/")
+    reader.get_by_label("Receiving country").select_option(label="Eswatini")
+    reader.get_by_label("Signed", exact=True).check()
+    reader.get_by_role("button", name="Apply filters").click()
+    assert (
+        reader.locator("table.records tbody tr")
+        .all_inner_texts()[0]
+        .startswith("Browser test deal with Eswatini")
+    )
+    shot(reader, "reader-finds-published-deal")

@@ -1,0 +1,54 @@
+"""Repeated failed logins are throttled, the admin path is configurable, staff sessions expire."""
+
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def attempt(client, password):
+    return client.post(
+        reverse("admin:login"),
+        {"username": "edna", "password": password, "next": "/admin/"},
+        REMOTE_ADDR="203.0.113.9",
+    )
+
+
+def test_repeated_failed_logins_lock_the_account_out(client, editor):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert attempt(client, "wrong").status_code == 200  # the login form again
+    response = attempt(client, "wrong")
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.content.decode()
+    # Locked out even with the right password, until the cool-off ends.
+    assert attempt(client, "a-long-editor-password").status_code == 429
+
+
+def test_a_good_login_works_and_resets_the_counter(client, editor):
+    attempt(client, "wrong")
+    response = attempt(client, "a-long-editor-password")
+    assert response.status_code == 302
+
+
+def test_staff_sessions_expire():
+    assert settings.SESSION_COOKIE_AGE <= 12 * 3600
+    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
+
+
+def test_the_admin_path_is_a_setting():
+    code = "import django; django.setup(); from django.urls import reverse; print(reverse('admin:index'))"
+    env = {"ADMIN_PATH": "editors-desk", "DJANGO_SETTINGS_MODULE": "tracker.settings",
+           "DATABASE_URL": "postgres://u:p@db.example.invalid/x", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "/editors-desk/", result.stderr

@@ -1,0 +1,162 @@
+"""The public change log, feed and sitemap; withdrawals; figures that sources disagree on."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from agreements.models import ReportedFigure
+from tests.factories import (
+    AgreementEventFactory,
+    AgreementFactory,
+    SourceFactory,
+    TransferFactory,
+    country,
+)
+
+pytestmark = pytest.mark.django_db
+
+SURFACES = ["/", "/agreements/", "/agreements/?q=Vanishing", "/countries/", "/countries/dk/", "/countries/rw/",
+            "/transfers/", "/changes/", "/changes/feed/", "/sitemap.xml"]  # fmt: skip
+
+
+@pytest.fixture
+def vanishing():
+    agreement = AgreementFactory(
+        title="Vanishing Deal",
+        slug="vanishing-deal",
+        sending_country=country("DK"),
+        receiving_country=country("RW"),
+    )
+    TransferFactory(agreement=agreement, place="Vanishing Camp")
+    agreement.summary = "An edit while published"
+    agreement.save()
+    return agreement
+
+
+def test_a_published_record_is_on_every_surface(client, vanishing):
+    for url in ["/agreements/", "/countries/dk/", "/changes/", "/changes/feed/", "/sitemap.xml"]:
+        assert "anishing" in client.get(url).content.decode(), url
+
+
+def test_a_withdrawn_record_disappears_from_every_public_surface(publisher_client, vanishing):
+    client = Client()  # anonymous: publisher_client is the logged-in default client
+    publisher_client.post(
+        reverse("admin:agreements_agreement_changelist"),
+        {"action": "withdraw", "_selected_action": [vanishing.pk]},
+    )
+    vanishing.refresh_from_db()
+    assert vanishing.publication_state == "withdrawn"
+    for url in SURFACES:
+        content = client.get(url).content.decode()
+        assert "Vanishing Deal" not in content and "vanishing-deal" not in content, url
+        assert "Vanishing Camp" not in content, url
+    assert client.get("/agreements/vanishing-deal/").status_code == 404
+    assert client.get("/agreements/vanishing-deal/changes/").status_code == 404
+    assert client.get("/").context["agreement_total"] == 0
+    assert client.get("/countries/dk/").context["totals_out"]["transfer_count"] == 0
+
+
+def test_change_log_shows_what_changed_and_when(client):
+    agreement = AgreementFactory(status="signed", title="Changing Deal")
+    agreement.status = "in_force"
+    agreement.save()
+    content = client.get("/changes/").content.decode()
+    assert "Changing Deal" in content
+    assert "<del>Signed</del> → <ins>In force</ins>" in content
+
+
+def test_change_log_hides_who_and_private_notes(client, editor):
+    agreement = AgreementFactory(title="Noted Deal")
+    agreement.internal_notes = "Private lead from a source"
+    agreement._history_user = editor
+    agreement.save()
+    content = client.get("/changes/").content.decode()
+    assert "Private lead" not in content
+    assert "edna" not in content
+    assert "Internal notes" not in content
+
+
+def test_changes_made_while_a_draft_stay_private(client):
+    agreement = AgreementFactory(publication_state="draft", title="Quiet Deal")
+    agreement.summary = "Draft edit"
+    agreement.save()
+    agreement.publication_state = "published"
+    agreement.save()
+    content = client.get("/changes/").content.decode()
+    assert content.count("Quiet Deal") == 1  # only "Published", not the draft edit
+    assert "Published</strong> agreement" in content
+
+
+def test_agreement_page_links_to_its_own_changes(client):
+    agreement = AgreementFactory()
+    AgreementEventFactory(agreement=agreement, description="Signed in the capital.")
+    assert (
+        reverse("agreement-changes", args=[agreement.slug])
+        in client.get(agreement.get_absolute_url()).content.decode()
+    )
+    AgreementFactory(title="Other Deal")
+    content = client.get(reverse("agreement-changes", args=[agreement.slug])).content.decode()
+    assert agreement.title in content and "Other Deal" not in content
+
+
+def test_atom_feed_is_valid_atom(client):
+    AgreementFactory(title="Feed Deal")
+    response = client.get("/changes/feed/")
+    assert response["Content-Type"].startswith("application/atom+xml")
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(response.content)
+    entries = root.findall("{http://www.w3.org/2005/Atom}entry")
+    assert [e.find("{http://www.w3.org/2005/Atom}title").text for e in entries] == [
+        "Published: Feed Deal"
+    ]
+
+
+def test_every_public_record_shows_when_it_was_last_updated(client):
+    transfer = TransferFactory()
+    for url in (transfer.agreement.get_absolute_url(), transfer.get_absolute_url()):
+        assert "Last updated" in client.get(url).content.decode()
+
+
+@pytest.fixture
+def disputed():
+    transfer = TransferFactory(people=261)
+    for people, publisher, minimum in [
+        (238, "Outlet A", False),
+        (261, "Outlet B", False),
+        (200, "Outlet C", True),
+    ]:
+        ReportedFigure.objects.create(
+            transfer=transfer,
+            people=people,
+            people_is_minimum=minimum,
+            source=SourceFactory(publisher=publisher),
+        )
+    return transfer
+
+
+def test_conflicting_figures_show_the_range_and_each_source(client, disputed):
+    content = client.get(disputed.get_absolute_url()).content.decode()
+    assert "sources report 200–261" in content
+    for publisher in ("Outlet A", "Outlet B", "Outlet C"):
+        assert publisher in content
+    assert "at least 200" in content
+    assert "261" in content
+
+
+def test_lists_show_the_range_beside_the_chosen_figure(client, disputed):
+    assert "reported 200–261" in client.get("/transfers/").content.decode()
+
+
+def test_agreeing_figures_show_no_range(client):
+    transfer = TransferFactory(people=17)
+    ReportedFigure.objects.create(transfer=transfer, people=17, source=SourceFactory())
+    assert "sources report" not in client.get(transfer.get_absolute_url()).content.decode()
+
+
+def test_seeded_el_salvador_flight_shows_its_disputed_count(client, seeded):
+    from agreements.models import Transfer
+
+    transfer = Transfer.objects.get(agreement__slug="us-sv-2025", people=261)
+    content = client.get(transfer.get_absolute_url()).content.decode()
+    assert "sources report 137–261" in content

@@ -24,6 +24,7 @@ migrate: install
 
 seed: migrate
 	$(MANAGE) load_seed
+	$(MANAGE) populate_history --auto
 
 superuser: migrate
 	$(MANAGE) create_dev_superuser

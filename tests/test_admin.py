@@ -129,3 +129,20 @@ def test_source_list_filters_uncited_sources(superuser_client):
     ).content.decode()
     assert "Lonely one" in content
     assert "Cited one" not in content
+
+
+def test_source_list_shows_sources_without_an_archive_copy(superuser_client):
+    from tests.factories import SourceFactory
+
+    SourceFactory(title="Archived story", archive_url="https://web.archive.org/x")
+    SourceFactory(title="Unarchived story")
+    content = superuser_client.get(
+        reverse("admin:agreements_source_changelist") + "?archived=no"
+    ).content.decode()
+    assert "Unarchived story" in content
+    assert "Archived story" not in content
+
+
+def test_anonymous_and_viewers_cannot_import(client):
+    response = client.get(reverse("admin:agreements_agreement_import"))
+    assert response.status_code == 302

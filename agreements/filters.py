@@ -12,6 +12,9 @@ from agreements.models import (
     AgreementKind,
     AgreementStatus,
     Country,
+    Region,
+    Source,
+    SourceKind,
     Transfer,
 )
 
@@ -130,10 +133,11 @@ class AgreementFilter(django_filters.FilterSet):
             ("title", "title"),
             ("status", "status"),
         ),
+        # Ascending labels are keyed by field, descending ones by "-param" (django-filter).
         field_labels={
-            "updated": "Recently updated",
-            "-updated": "Least recently updated",
-            "date": "Oldest first",
+            "updated_at": "Least recently updated",
+            "-updated": "Recently updated",
+            "first_date": "Oldest first",
             "-date": "Newest first",
             "title": "Title A–Z",
             "-title": "Title Z–A",
@@ -209,3 +213,32 @@ class TransferFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         return queryset.order_by(*queryset.query.order_by, "-date", "-id")
+
+
+class SourceFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="search", label="Text in title or publisher", **_text_field_kwargs()
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=SourceKind.choices, empty_label="Any kind", label="Kind"
+    )
+
+    class Meta:
+        model = Source
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(publisher__icontains=value))
+
+
+class CountryListFilter(django_filters.FilterSet):
+    region = django_filters.ChoiceFilter(
+        choices=Region.choices, empty_label="Any region", label="Region"
+    )
+
+    class Meta:
+        model = Country
+        fields = []

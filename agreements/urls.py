@@ -1,11 +1,15 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from agreements import sitemaps, views
+from agreements import api, sitemaps, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("agreements/", views.AgreementListView.as_view(), name="agreement-list"),
+    path("<str:dataset>/export.<str:fmt>", api.download, name="download"),
+    path("api/", api.api_index, name="api-index"),
+    path("api/openapi.json", api.openapi_schema, name="api-schema"),
+    path("api/<str:dataset>/", api.api_list, name="api-list"),
     path("agreements/<slug:slug>/", views.AgreementDetailView.as_view(), name="agreement-detail"),
     path("agreements/<slug:slug>/changes/", views.change_log, name="agreement-changes"),
     path("changes/", views.change_log, name="change-log"),

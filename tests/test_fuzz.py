@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 KEYS = [
     "q", "country", "sending_country", "receiving_country", "status", "kind", "date_from", "date_to",
-    "ordering", "page", "from_country", "to_country", "nationality", "agreement", "code",
+    "ordering", "page", "from_country", "to_country", "nationality", "agreement", "code", "page_size",
 ]  # fmt: skip
 NASTY = [
     "", "0", "-1", "9" * 40, "2025-13-40", "2025-02-29", "0000-00-00", "99999-01-01", "US", "us", "ZZ",
@@ -27,15 +27,20 @@ def records():
     TransferFactory(agreement=AgreementFactory(title="Sample deal"))
 
 
-@pytest.mark.parametrize("path", ["/", "/agreements/", "/transfers/", "/countries/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/agreements/", "/transfers/", "/countries/", "/changes/", "/api/agreements/",
+     "/api/transfers/", "/api/sources/", "/transfers/export.csv"],
+)  # fmt: skip
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(params=query)
 def test_generated_query_strings_never_fail(client, records, path, params):
     response = client.get(path + "?" + urlencode(params))
-    assert response.status_code in (200, 302, 404)
-    body = response.content.decode()
+    assert response.status_code in (200, 302, 400, 404)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    body = body.decode()
     for _, value in params:
-        if "<" in value and len(value) > 3:
-            assert value not in body
+        if "<" in value and len(value) > 3 and not path.startswith(("/api/", "/transfers/export")):
+            assert value not in body  # HTML pages escape what they echo

@@ -1,8 +1,6 @@
 from django import template
 from django.utils.http import urlencode
 
-from agreements.dates import format_partial_date
-
 register = template.Library()
 
 
@@ -18,8 +16,3 @@ def query_with(context, **changes):
         if value is not None:
             query[key] = value
     return "?" + urlencode(sorted(query.lists()), doseq=True) if query else "?"
-
-
-@register.filter
-def partial_date(value, precision):
-    return format_partial_date(value, precision)

@@ -1,0 +1,286 @@
+"""The data downloads and the API share these row schemas: one definition per list, used for
+CSV, JSON, the API's pages and its OpenAPI description (docs/DATA.md describes them).
+
+Rows come from `.values()` with aggregates (no per-row queries) and are streamed in chunks,
+so a large export never sits in memory.
+"""
+
+import csv
+import json
+from dataclasses import dataclass
+
+from django.contrib.postgres.aggregates import StringAgg
+from django.db.models import Exists, F, OuterRef, TextField, Value
+from django.db.models.functions import Coalesce
+from django.http import StreamingHttpResponse
+
+from agreements.dates import format_iso_partial_date
+from agreements.models import (
+    AgreementKind,
+    AgreementStatus,
+    LegalBindingness,
+    Region,
+    SourceKind,
+    TextDisclosure,
+)
+
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # "string", "integer", "number", "boolean", "date", "partial-date", "list"
+    description: str
+    enum: tuple = ()
+    nullable: bool = True
+
+
+def _enum(choices):
+    return tuple(value for value, _ in choices)
+
+
+AGREEMENT_COLUMNS = [
+    Column("slug", "string", "Stable identifier, used in the agreement's URL.", nullable=False),
+    Column("title", "string", "Title.", nullable=False),
+    Column("url", "string", "Address of the agreement's page.", nullable=False),
+    Column(
+        "sending_country",
+        "string",
+        "ISO alpha-2 code of the state that sends people.",
+        nullable=False,
+    ),
+    Column(
+        "receiving_country",
+        "string",
+        "ISO alpha-2 code of the state that receives them.",
+        nullable=False,
+    ),
+    Column("kind", "string", "Kind of instrument.", _enum(AgreementKind.choices), nullable=False),
+    Column("status", "string", "Status.", _enum(AgreementStatus.choices), nullable=False),
+    Column(
+        "legal_bindingness",
+        "string",
+        "Whether it binds in law.",
+        _enum(LegalBindingness.choices),
+        nullable=False,
+    ),
+    Column(
+        "text_disclosure",
+        "string",
+        "Whether its text is public.",
+        _enum(TextDisclosure.choices),
+        nullable=False,
+    ),
+    Column("announced", "partial-date", "Date announced: YYYY-MM-DD, YYYY-MM or YYYY."),
+    Column("signed", "partial-date", "Date signed."),
+    Column("in_force", "partial-date", "Date it took effect."),
+    Column("ended", "partial-date", "Date it ended."),
+    Column("summary", "string", "The tracker's summary.", nullable=False),
+    Column("compensation_amount", "number", "Headline payment, when one figure is agreed."),
+    Column("compensation_currency", "string", "ISO 4217 currency of the amount."),
+    Column(
+        "compensation_notes", "string", "Payments as reported, with disagreements.", nullable=False
+    ),
+    Column("cap", "integer", "Cap on the number of people."),
+    Column("eligible_populations", "string", "Who can be sent.", nullable=False),
+    Column("text_url", "string", "Link to the published text.", nullable=False),
+    Column("updated_at", "string", "When the record last changed (ISO 8601).", nullable=False),
+]
+
+TRANSFER_COLUMNS = [
+    Column("id", "integer", "Stable identifier, used in the transfer's URL.", nullable=False),
+    Column("url", "string", "Address of the transfer's page.", nullable=False),
+    Column("agreement", "string", "Slug of the agreement, if one is known."),
+    Column("date", "partial-date", "Date: YYYY-MM-DD, YYYY-MM or YYYY.", nullable=False),
+    Column("from_country", "string", "ISO alpha-2 code of the origin.", nullable=False),
+    Column("to_country", "string", "ISO alpha-2 code of the destination.", nullable=False),
+    Column("people", "integer", "Number of people (the editors' chosen figure); null if unknown."),
+    Column("people_is_minimum", "boolean", "The count is a floor (“at least”).", nullable=False),
+    Column(
+        "nationalities", "list", "ISO alpha-2 codes of the people's nationalities.", nullable=False
+    ),
+    Column("place", "string", "Facility or place.", nullable=False),
+    Column("description", "string", "Description.", nullable=False),
+    Column("sources", "list", "URLs of the sources.", nullable=False),
+    Column("updated_at", "string", "When the record last changed (ISO 8601).", nullable=False),
+]
+
+SOURCE_COLUMNS = [
+    Column("url", "string", "Address where the source was read.", nullable=False),
+    Column("title", "string", "Headline or title.", nullable=False),
+    Column("publisher", "string", "Outlet or body.", nullable=False),
+    Column("published", "partial-date", "Publication date."),
+    Column("archive_url", "string", "Archived copy.", nullable=False),
+    Column("kind", "string", "Kind of source.", _enum(SourceKind.choices), nullable=False),
+]
+
+COUNTRY_COLUMNS = [
+    Column(
+        "code", "string", "ISO 3166-1 alpha-2 code (XK Kosovo, EU European Union).", nullable=False
+    ),
+    Column("alpha3", "string", "ISO alpha-3 code.", nullable=False),
+    Column("name", "string", "Name.", nullable=False),
+    Column("region", "string", "Continent.", _enum(Region.choices), nullable=False),
+    Column("is_state", "boolean", "False for the European Union.", nullable=False),
+    Column("url", "string", "Address of the country's page.", nullable=False),
+    Column("agreement_count", "integer", "Published agreements, either side.", nullable=False),
+    Column("transfer_count", "integer", "Published transfers, either way.", nullable=False),
+]
+
+
+def _partial(row, date_key, precision_key):
+    return format_iso_partial_date(row.pop(date_key), row.pop(precision_key)) or None
+
+
+def agreement_rows(queryset):
+    rows = queryset.values(
+        "slug", "title", "kind", "status", "legal_bindingness", "text_disclosure",
+        "announced_on", "announced_precision", "signed_on", "signed_precision",
+        "in_force_on", "in_force_precision", "ended_on", "ended_precision",
+        "summary", "compensation_amount", "compensation_currency", "compensation_notes", "cap",
+        "eligible_populations", "text_url", "updated_at",
+        sending=F("sending_country__code"), receiving=F("receiving_country__code"),
+    )  # fmt: skip
+    for row in rows.iterator(chunk_size=CHUNK):
+        yield {
+            "slug": row["slug"],
+            "title": row["title"],
+            "url": f"/agreements/{row['slug']}/",
+            "sending_country": row["sending"],
+            "receiving_country": row["receiving"],
+            "kind": row["kind"],
+            "status": row["status"],
+            "legal_bindingness": row["legal_bindingness"],
+            "text_disclosure": row["text_disclosure"],
+            "announced": _partial(row, "announced_on", "announced_precision"),
+            "signed": _partial(row, "signed_on", "signed_precision"),
+            "in_force": _partial(row, "in_force_on", "in_force_precision"),
+            "ended": _partial(row, "ended_on", "ended_precision"),
+            "summary": row["summary"],
+            "compensation_amount": None
+            if row["compensation_amount"] is None
+            else float(row["compensation_amount"]),
+            "compensation_currency": row["compensation_currency"] or None,
+            "compensation_notes": row["compensation_notes"],
+            "cap": row["cap"],
+            "eligible_populations": row["eligible_populations"],
+            "text_url": row["text_url"],
+            "updated_at": row["updated_at"].isoformat(),
+        }
+
+
+def _codes(path):
+    return Coalesce(
+        StringAgg(path, "|", distinct=True, order_by=path), Value(""), output_field=TextField()
+    )
+
+
+def transfer_rows(queryset):
+    rows = (
+        queryset.values(
+            "id", "date", "date_precision", "people", "people_is_minimum", "place", "description",
+            "updated_at", slug=F("agreement__slug"), origin=F("from_country__code"),
+            destination=F("to_country__code"),
+        )
+        .annotate(codes=_codes("nationalities__code"), links=_codes("sources__url"))
+    )  # fmt: skip
+    for row in rows.iterator(chunk_size=CHUNK):
+        yield {
+            "id": row["id"],
+            "url": f"/transfers/{row['id']}/",
+            "agreement": row["slug"],
+            "date": format_iso_partial_date(row["date"], row["date_precision"]),
+            "from_country": row["origin"],
+            "to_country": row["destination"],
+            "people": row["people"],
+            "people_is_minimum": row["people_is_minimum"],
+            "nationalities": row["codes"].split("|") if row["codes"] else [],
+            "place": row["place"],
+            "description": row["description"],
+            "sources": row["links"].split("|") if row["links"] else [],
+            "updated_at": row["updated_at"].isoformat(),
+        }
+
+
+def source_rows(queryset):
+    rows = queryset.values(
+        "url", "title", "publisher", "published_on", "published_precision", "archive_url", "kind"
+    )
+    for row in rows.iterator(chunk_size=CHUNK):
+        row["published"] = _partial(row, "published_on", "published_precision")
+        yield {column.name: row[column.name] for column in SOURCE_COLUMNS}
+
+
+def country_rows(queryset):
+    rows = queryset.values(
+        "code", "alpha3", "name", "region", "is_state", "agreement_count", "transfer_count"
+    )
+    for row in rows.iterator(chunk_size=CHUNK):
+        row["url"] = f"/countries/{row['code'].lower()}/"
+        yield {column.name: row[column.name] for column in COUNTRY_COLUMNS}
+
+
+def cited_publicly():
+    """A filter for sources cited by a published agreement, its events, or a published transfer."""
+    from agreements.models import Agreement, AgreementEvent, Transfer
+
+    agreements = Agreement.objects.published()
+    return (
+        Exists(
+            Agreement.sources.through.objects.filter(
+                source=OuterRef("pk"), agreement__in=agreements
+            )
+        )
+        | Exists(
+            AgreementEvent.sources.through.objects.filter(
+                source=OuterRef("pk"), agreementevent__agreement__in=agreements
+            )
+        )
+        | Exists(
+            Transfer.sources.through.objects.filter(
+                source=OuterRef("pk"), transfer__in=Transfer.objects.published()
+            )
+        )
+    )
+
+
+# --- streaming responses ---------------------------------------------------------------------------
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_cell(value):
+    if isinstance(value, list):
+        return "|".join(value)
+    if value is None:
+        return ""
+    return value
+
+
+def csv_response(rows, columns, filename):
+    writer = csv.writer(_Echo())
+
+    def stream():
+        yield writer.writerow([column.name for column in columns])
+        for row in rows:
+            yield writer.writerow([_csv_cell(row[column.name]) for column in columns])
+
+    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+def json_response(rows, filename):
+    def stream():
+        yield "["
+        for number, row in enumerate(rows):
+            yield ("," if number else "") + "\n" + json.dumps(row, ensure_ascii=False)
+        yield "\n]\n"
+
+    response = StreamingHttpResponse(stream(), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
+    return response

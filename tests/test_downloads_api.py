@@ -1,0 +1,163 @@
+"""CSV and JSON downloads and the JSON API: exactly the filtered, published rows."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from openapi_spec_validator import validate
+
+from tests.factories import AgreementFactory, SourceFactory, TransferFactory, country
+
+pytestmark = pytest.mark.django_db
+
+
+def streamed(response):
+    return b"".join(response.streaming_content).decode()
+
+
+@pytest.fixture
+def records():
+    cited = SourceFactory(title="Cited story")
+    SourceFactory(title="Uncited story")
+    rw = AgreementFactory(
+        slug="gb-rw",
+        sending_country=country("GB"),
+        receiving_country=country("RW"),
+        status="terminated",
+    )
+    sv = AgreementFactory(
+        slug="us-sv",
+        sending_country=country("US"),
+        receiving_country=country("SV"),
+        sources=[cited],
+    )
+    AgreementFactory(
+        slug="draft-deal",
+        publication_state="draft",
+        sending_country=country("DK"),
+        receiving_country=country("RW"),
+    )
+    TransferFactory(
+        agreement=sv, people=261, nationalities=[country("VE"), country("SV")], sources=[cited]
+    )
+    TransferFactory(agreement=rw, people=1)
+    TransferFactory(agreement=sv, publication_state="draft", people=99)
+    return rw, sv
+
+
+def test_csv_has_exactly_the_filtered_published_rows(client, records):
+    response = client.get("/agreements/export.csv?receiving_country=RW")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(streamed(response))))
+    assert [row["slug"] for row in rows] == ["gb-rw"]
+    assert rows[0]["status"] == "terminated"
+
+
+def test_json_has_exactly_the_filtered_published_rows(client, records):
+    rows = json.loads(streamed(client.get("/transfers/export.json?to_country=SV")))
+    assert [(row["people"], row["nationalities"]) for row in rows] == [(261, ["SV", "VE"])]
+
+
+def test_unfiltered_download_excludes_drafts(client, records):
+    slugs = {row["slug"] for row in json.loads(streamed(client.get("/agreements/export.json")))}
+    assert slugs == {"gb-rw", "us-sv"}
+    people = {row["people"] for row in json.loads(streamed(client.get("/transfers/export.json")))}
+    assert people == {261, 1}
+
+
+def test_source_download_lists_only_publicly_cited_sources(client, records):
+    titles = [row["title"] for row in json.loads(streamed(client.get("/sources/export.json")))]
+    assert titles == ["Cited story"]
+
+
+def test_country_download_counts_published_records(client, records):
+    rows = {row["code"]: row for row in json.loads(streamed(client.get("/countries/export.json")))}
+    assert rows["RW"]["agreement_count"] == 1
+    assert rows["SV"]["transfer_count"] == 1
+
+
+def test_download_with_a_malformed_filter_is_a_400(client, records):
+    response = client.get("/agreements/export.csv?country=ZZ")
+    assert response.status_code == 400
+    assert "country" in response.json()["fields"]
+
+
+def test_api_pages_the_filtered_rows(client, records):
+    body = client.get("/api/agreements/?country=RW&page_size=1").json()
+    assert body["count"] == 1
+    assert [row["slug"] for row in body["results"]] == ["gb-rw"]
+    assert body["next"] is None
+
+
+def test_api_next_and_previous_links(client, records):
+    first = client.get("/api/transfers/?page_size=1").json()
+    assert first["count"] == 2 and first["next"].endswith("page_size=1&page=2")
+    second = client.get("/api/transfers/?page_size=1&page=2").json()
+    assert second["previous"] and second["next"] is None
+    assert first["results"][0]["id"] != second["results"][0]["id"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/agreements/?country=ZZ",
+        "/api/agreements/?status=bogus",
+        "/api/agreements/?date_from=2025-13-01",
+        "/api/agreements/?page=0",
+        "/api/agreements/?page=abc",
+        "/api/agreements/?page=99",
+        "/api/agreements/?page_size=100000",
+        "/api/transfers/?agreement=%00",
+        "/api/sources/?kind=blog",
+        "/api/countries/?region=atlantis",
+    ],
+)
+def test_api_answers_malformed_parameters_with_400_json(client, records, url):
+    response = client.get(url)
+    assert response.status_code == 400
+    assert response.json()["error"]
+
+
+def test_openapi_schema_is_valid(client):
+    schema = client.get("/api/openapi.json").json()
+    validate(schema)
+    assert set(schema["paths"]) == {
+        "/api/agreements/",
+        "/api/transfers/",
+        "/api/sources/",
+        "/api/countries/",
+    }
+
+
+def test_api_rows_match_their_openapi_schema(client, records):
+    from openapi_schema_validator import OAS30Validator
+
+    schema = client.get("/api/openapi.json").json()
+    for name in ("agreements", "transfers", "sources", "countries"):
+        row_schema = schema["components"]["schemas"][name]
+        for row in client.get(f"/api/{name}/").json()["results"]:
+            OAS30Validator(row_schema).validate(row)
+
+
+def test_list_pages_link_to_downloads_with_their_filters(client, records):
+    content = client.get("/agreements/?receiving_country=RW").content.decode()
+    assert 'href="/agreements/export.csv?receiving_country=RW"' in content
+    assert 'href="/agreements/export.json?receiving_country=RW"' in content
+
+
+def test_data_documentation_is_up_to_date(capsys):
+    call_command("data_schema")
+    assert capsys.readouterr().out == (settings.BASE_DIR / "docs" / "DATA.md").read_text()
+
+
+def test_a_large_export_streams(client, records, django_assert_max_num_queries):
+    for _ in range(30):
+        TransferFactory(agreement=records[1], nationalities=[country("VE")])
+    response = client.get("/transfers/export.csv")
+    assert response.streaming
+    with django_assert_max_num_queries(3):  # the filter form's choices are not rendered; one SELECT
+        lines = streamed(response).splitlines()
+    assert len(lines) == 33

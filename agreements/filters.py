@@ -5,7 +5,8 @@ so a malformed query string becomes a form error, never a database error."""
 import django_filters
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
+from django.db.models.functions import ExtractYear
 
 from agreements.models import (
     Agreement,
@@ -105,6 +106,12 @@ class NullsLastOrderingFilter(django_filters.OrderingFilter):
         return expression.asc(nulls_last=True)
 
 
+class YearFilter(django_filters.NumberFilter):
+    """A whole year within bounds: a decimal or a year 99999 never reaches the date lookup."""
+
+    field_class = forms.IntegerField
+
+
 class AgreementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="search", label="Text in title or summary", **_text_field_kwargs()
@@ -126,6 +133,14 @@ class AgreementFilter(django_filters.FilterSet):
     # first_date is annotated by AgreementQuerySet.with_first_date().
     date_from = _date_filter("gte", "Dated from", "first_date")
     date_to = _date_filter("lte", "Dated to", "first_date")
+    year = YearFilter(
+        field_name="first_date",
+        lookup_expr="year",
+        label="Year (earliest known date)",
+        min_value=1900,
+        max_value=2100,
+        widget=forms.NumberInput(attrs={"min": 1900, "max": 2100}),
+    )
     ordering = NullsLastOrderingFilter(
         fields=(
             ("updated_at", "updated"),
@@ -163,6 +178,62 @@ class AgreementFilter(django_filters.FilterSet):
         queryset = super().filter_queryset(queryset)
         # Ties in any ordering are broken so that pages never overlap.
         return queryset.order_by(*queryset.query.order_by, "-updated_at", "id")
+
+    # Facets: parameter -> (value path, label path or None for choices). Year is annotated.
+    FACETS = {
+        "status": ("status", None),
+        "kind": ("kind", None),
+        "sending_country": ("sending_country__code", "sending_country__name"),
+        "receiving_country": ("receiving_country__code", "receiving_country__name"),
+        "year": ("facet_year", None),
+    }
+
+    def facets(self, limit=12):
+        """For each facet, its options with the number of results each would give, counting
+        every other active filter but not its own (one grouped query per facet).
+        Call on a valid FilterSet."""
+        result = []
+        for name, (path, label_path) in self.FACETS.items():
+            # Every active filter but this facet's own, from the already validated form.
+            queryset = self.queryset
+            for other, value in self.form.cleaned_data.items():
+                if other not in (name, "ordering"):
+                    queryset = self.filters[other].filter(queryset, value)
+            queryset = queryset.order_by().annotate(facet_year=ExtractYear("first_date"))
+            fields = [path, label_path] if label_path else [path]
+            rows = (
+                queryset.filter(**{f"{path}__isnull": False})
+                .values(*fields)
+                .annotate(count=Count("pk"))
+                .order_by("-count", path)
+            )
+            selected = (
+                [str(value) for value in self.data.getlist(name)]
+                if hasattr(self.data, "getlist")
+                else []
+            )
+            labels = dict(self.base_filters[name].extra.get("choices") or [])
+            options = []
+            for row in rows[:limit]:
+                value = str(row[path])
+                options.append(
+                    {
+                        "value": value,
+                        "label": row[label_path] if label_path else labels.get(value, value),
+                        "count": row["count"],
+                        "selected": value in selected,
+                    }
+                )
+            facet_filter = self.base_filters[name]
+            result.append(
+                {
+                    "name": name,
+                    "label": facet_filter.label,
+                    "multiple": isinstance(facet_filter, django_filters.MultipleChoiceFilter),
+                    "options": options,
+                }
+            )
+        return result
 
 
 class AgreementChoiceField(CodeChoiceField):

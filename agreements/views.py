@@ -56,6 +56,11 @@ class AgreementListView(FilterView):
     def get_queryset(self):
         return Agreement.objects.published().with_parties().with_first_date()
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["facets"] = self.filterset.facets() if self.filterset.is_valid() else []
+        return context
+
 
 def can_preview(user) -> bool:
     """Staff who can see drafts in the admin can preview them on the public pages."""

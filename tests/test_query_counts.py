@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 # country <select> (and one for the agreement <select> on transfers).
 BUDGETS = {
     "/": 5,
-    "/agreements/": 6,  # count, page, 3 country selects, ...
-    "/agreements/?country=US&status=in_force&status=signed": 7,  # + the chosen country
+    "/agreements/": 11,  # count, page, 5 facets (one grouped query each), 3 country selects, ...
+    "/agreements/?country=US&status=in_force&status=signed": 12,  # + the chosen country
     "/agreements/slug/": 8,  # agreement, events, their sources, transfers, their nationalities, sources and figures, agreement sources
     "/countries/": 3,
     "/countries/us/": 9,

@@ -170,9 +170,7 @@ class AgreementFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(title__icontains=value) | Q(summary__icontains=value))
+        return queryset.search(value) if value else queryset
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

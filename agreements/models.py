@@ -1,5 +1,7 @@
 import datetime
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Sum
@@ -13,6 +15,46 @@ from agreements.dates import (
     precision_constraint,
     truncate_to_precision,
 )
+
+SEARCH_CONFIG = "english"
+
+
+def search_vector(*weighted_fields):
+    """A weighted tsvector over (field, weight) pairs. Indexes and queries use this same
+    expression, so Postgres can answer searches from the GIN index."""
+    vectors = [
+        SearchVector(name, weight=weight, config=SEARCH_CONFIG) for name, weight in weighted_fields
+    ]
+    combined = vectors[0]
+    for vector in vectors[1:]:
+        combined = combined + vector
+    return combined
+
+
+def search_query(text):
+    """The reader's words in web-search syntax ("quoted phrase", -not, or): never a syntax error."""
+    return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+
+
+def full_text(queryset, weighted_fields, text):
+    """Rows of queryset matching text, annotated with their rank."""
+    vector, query = search_vector(*weighted_fields), search_query(text)
+    return (
+        queryset.annotate(search_document=vector)
+        .filter(search_document=query)
+        .annotate(rank=SearchRank(vector, query))
+    )
+
+
+AGREEMENT_SEARCH = (
+    ("title", "A"),
+    ("summary", "B"),
+    ("eligible_populations", "C"),
+    ("compensation_notes", "C"),
+)
+EVENT_SEARCH = (("description", "B"),)
+TRANSFER_SEARCH = (("place", "A"), ("description", "B"))
+SOURCE_SEARCH = (("title", "A"), ("publisher", "B"))
 
 
 class Region(models.TextChoices):
@@ -162,6 +204,7 @@ class Source(models.Model):
     class Meta:
         ordering = ["-published_on", "title"]
         constraints = [precision_constraint("source", "published_on", "published_precision")]
+        indexes = [GinIndex(search_vector(*SOURCE_SEARCH), name="source_search")]
 
     def __str__(self):
         return f"{self.publisher}: {self.title}" if self.publisher else self.title
@@ -186,6 +229,10 @@ class AgreementQuerySet(models.QuerySet):
 
     def with_parties(self):
         return self.select_related("sending_country", "receiving_country")
+
+    def search(self, text):
+        """Full-text matches, annotated with rank: a title match outranks a summary match."""
+        return full_text(self, AGREEMENT_SEARCH, text)
 
     def missing_sources(self):
         """Agreements with an event that cites no source: not publishable as they stand."""
@@ -323,6 +370,8 @@ class Agreement(models.Model):
             models.Index(
                 Least("announced_on", "signed_on", "in_force_on"), name="agreement_first_date"
             ),
+            # Full-text search (the search page and the list's text filter).
+            GinIndex(search_vector(*AGREEMENT_SEARCH), name="agreement_search"),
         ]
         permissions = [
             ("publish_records", "Can publish and withdraw agreements and transfers"),
@@ -411,6 +460,7 @@ class AgreementEvent(models.Model):
         ordering = ["date", "id"]
         verbose_name = "agreement event"
         constraints = [precision_constraint("event", "date", "date_precision")]
+        indexes = [GinIndex(search_vector(*EVENT_SEARCH), name="event_search")]
 
     def __str__(self):
         return f"{self.get_kind_display()}, {self.date_display}"
@@ -524,6 +574,7 @@ class Transfer(models.Model):
         indexes = [
             # Public transfer list: published rows by date (default order and date range).
             models.Index(fields=["publication_state", "-date"], name="transfer_published_date"),
+            GinIndex(search_vector(*TRANSFER_SEARCH), name="transfer_search"),
         ]
 
     def __str__(self):

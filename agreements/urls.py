@@ -13,6 +13,7 @@ urlpatterns = [
     path("agreements/<slug:slug>/", views.AgreementDetailView.as_view(), name="agreement-detail"),
     path("agreements/<slug:slug>/changes/", views.change_log, name="agreement-changes"),
     path("changes/", views.change_log, name="change-log"),
+    path("search/", views.search_page, name="search"),
     path("changes/feed/", views.ChangesFeed(), name="change-feed"),
     path(
         "sitemap.xml",

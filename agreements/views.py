@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib.syndication.views import Feed
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, Prefetch, Q
@@ -19,6 +20,7 @@ from agreements.models import (
     Source,
     Transfer,
 )
+from agreements.search import search
 
 PAGE_SIZE = 25
 
@@ -224,3 +226,16 @@ class ChangesFeed(Feed):
 
     def item_updateddate(self, item):
         return item.when
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Search", max_length=200, required=False, strip=True)
+
+
+def search_page(request):
+    form = SearchForm(request.GET)
+    text = form.cleaned_data["q"] if form.is_valid() else ""
+    results = search(text) if text else None
+    return render(
+        request, "agreements/search.html", {"form": form, "text": text, "results": results}
+    )

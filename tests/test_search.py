@@ -1,0 +1,88 @@
+"""Full-text search across agreements, events, transfers and sources."""
+
+import pytest
+
+from agreements.search import search
+from tests.factories import AgreementEventFactory, AgreementFactory, SourceFactory, TransferFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def found(text, kind):
+    return search(text)[kind][1]
+
+
+def test_finds_an_agreement_by_a_word_in_its_summary():
+    agreement = AgreementFactory(summary="Detainees are held at the Gjader facility.")
+    assert found("gjader", "agreements") == [agreement]
+
+
+def test_stems_words():
+    agreement = AgreementFactory(summary="Several deportations followed.")
+    assert found("deportation", "agreements") == [agreement]
+
+
+def test_finds_a_source_by_a_word_in_its_title():
+    source = SourceFactory(title="Eswatini confirms receipt of payment")
+    AgreementEventFactory(sources=[source])
+    assert found("receipt", "sources") == [source]
+
+
+def test_a_title_match_ranks_above_a_body_match():
+    in_body = AgreementFactory(title="Deal one", summary="The Nauru arrangement was renewed.")
+    in_title = AgreementFactory(title="Nauru processing", summary="Offshore processing resumed.")
+    assert found("nauru", "agreements") == [in_title, in_body]
+
+
+def test_finds_events_and_transfers():
+    event = AgreementEventFactory(description="A court in Juba heard the case.")
+    transfer = TransferFactory(description="Flown via Djibouti.", place="Juba")
+    assert found("juba", "events") == [event]
+    assert found("juba", "transfers") == [transfer]
+
+
+def test_drafts_and_their_parts_are_not_found():
+    draft = AgreementFactory(publication_state="draft", summary="Secret Tuvalu talks")
+    AgreementEventFactory(agreement=draft, description="Tuvalu ministers met.")
+    TransferFactory(agreement=draft, description="Tuvalu flight")
+    uncited = SourceFactory(title="Tuvalu report")
+    AgreementEventFactory(agreement=draft, sources=[uncited])
+    results = search("tuvalu")
+    assert all(count == 0 for count, _ in results.values())
+
+
+def test_matches_are_highlighted_and_markup_in_the_text_is_not_passed_through():
+    AgreementFactory(summary="People held at <b onclick=x>CECOT</b> prison & more.")
+    snippet = str(found("prison", "agreements")[0].snippet)
+    assert "<mark>prison</mark>" in snippet
+    assert "<b" not in snippet and "onclick" not in snippet
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"unclosed', "(((", "a & b | !c", "-", "OR OR OR", "'; DROP TABLE x; --", "<script>", "::*:"],
+)
+def test_user_syntax_is_treated_safely(client, text):
+    AgreementFactory(summary="Something to search")
+    response = client.get("/search/", {"q": text})
+    assert response.status_code == 200
+    assert "<script>" not in response.content.decode().split("</header>")[1]
+
+
+def test_web_search_syntax_works():
+    both = AgreementFactory(summary="A safe third country agreement with Guatemala.")
+    other = AgreementFactory(summary="A safe third country agreement with Honduras.")
+    assert found('"safe third country" -guatemala', "agreements") == [other]
+    assert set(found("guatemala or honduras", "agreements")) == {both, other}
+
+
+def test_search_page_shows_groups(client):
+    AgreementFactory(title="Albania protocol")
+    content = client.get("/search/?q=albania").content.decode()
+    assert "Agreements (1)" in content
+    assert "<mark>Albania</mark>" in content
+
+
+def test_the_list_text_filter_uses_full_text_search(client):
+    AgreementFactory(title="Deportations to Rwanda")
+    assert client.get("/agreements/?q=deportation").context["page_obj"].paginator.count == 1

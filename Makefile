@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install migrate seed superuser lock clean-db
+.PHONY: run test lint format install migrate seed superuser lock clean-db vendor
 
 $(INSTALLED): requirements.lock requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,3 +57,13 @@ lock:
 # Deletes the embedded database (not a DATABASE_URL server).
 clean-db:
 	rm -rf .data
+
+# Front-end data and test tools from npm: axe-core for the browser tests, and world-atlas, whose
+# 1:110m country shapes are copied (with their licence) into static/ and committed.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+vendor: node_modules/.installed
+	mkdir -p static/vendor/world-atlas
+	cp node_modules/world-atlas/countries-110m.json node_modules/world-atlas/LICENSE static/vendor/world-atlas/

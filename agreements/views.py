@@ -21,6 +21,7 @@ from agreements.models import (
     Transfer,
 )
 from agreements.search import search
+from agreements.worldmap import world_map
 
 PAGE_SIZE = 25
 
@@ -43,6 +44,7 @@ def home(request):
         "agreement_total": sum(by_status.values()),
         "transfer_totals": transfers,
         "recent_agreements": agreements.with_parties().order_by("-updated_at", "id")[:8],
+        "map": world_map(),
         "top_countries": Country.objects.with_record_counts()
         .filter(agreement_count__gt=0)
         .order_by("-agreement_count", "name")[:12],
@@ -137,6 +139,7 @@ def country_list(request):
         "agreements/country_list.html",
         {
             "countries": countries,
+            "map": world_map(),
             "all_countries": Country.objects.order_by("name").only("code", "name"),
             "not_found": bool(code),
         },

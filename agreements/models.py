@@ -5,7 +5,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Coalesce, ExtractYear, Least
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -490,6 +490,37 @@ class TransferQuerySet(models.QuerySet):
     def for_listing(self):
         return self.select_related("agreement", "from_country", "to_country").prefetch_related(
             "nationalities", "reported_figures"
+        )
+
+    def by_year(self):
+        """[{year, transfer_count, people_total}] in year order."""
+        return list(
+            self.order_by()
+            .annotate(year=ExtractYear("date"))
+            .values("year")
+            .annotate(transfer_count=Count("id"), people_total=Coalesce(Sum("people"), 0))
+            .order_by("year")
+        )
+
+    def nationality_counts(self):
+        """[{code, name, transfer_count}]: how many of these transfers included each nationality."""
+        through = Transfer.nationalities.through.objects.filter(
+            transfer__in=self.order_by().values("pk")
+        )
+        return list(
+            through.values(code=F("country__code"), name=F("country__name"))
+            .annotate(transfer_count=Count("transfer"))
+            .order_by("-transfer_count", "name")
+        )
+
+    def partner_counts(self, country, direction):
+        """[{code, name, transfer_count, people_total}] of the countries on the other end."""
+        other = "from_country" if direction == "in" else "to_country"
+        return list(
+            self.order_by()
+            .values(code=F(f"{other}__code"), name=F(f"{other}__name"))
+            .annotate(transfer_count=Count("id"), people_total=Coalesce(Sum("people"), 0))
+            .order_by("-people_total", "name")
         )
 
     def totals(self):

@@ -149,6 +149,14 @@ def country_list(request):
 COUNTRY_TRANSFER_LIMIT = 50
 
 
+def with_shares(rows, key):
+    """Add each row's share of the largest value (0-100), for bar widths."""
+    largest = max((row[key] for row in rows), default=0) or 1
+    for row in rows:
+        row["share"] = round(100 * row[key] / largest)
+    return rows
+
+
 def country_detail(request, code):
     if code != code.lower():
         return redirect("country-detail", code=code.lower(), permanent=True)
@@ -168,6 +176,11 @@ def country_detail(request, code):
             "transfers_out": transfers_out.for_listing()[:COUNTRY_TRANSFER_LIMIT],
             "totals_in": transfers_in.totals(),
             "totals_out": transfers_out.totals(),
+            "years_in": with_shares(transfers_in.by_year(), "people_total"),
+            "years_out": with_shares(transfers_out.by_year(), "people_total"),
+            "nationalities_in": with_shares(transfers_in.nationality_counts(), "transfer_count"),
+            "partners_in": transfers_in.partner_counts(country, "in"),
+            "partners_out": transfers_out.partner_counts(country, "out"),
             "transfer_limit": COUNTRY_TRANSFER_LIMIT,
         },
     )

@@ -20,12 +20,12 @@ pytestmark = pytest.mark.django_db
 # Queries per page for an anonymous reader, measured; the filter forms render one query per
 # country <select> (and one for the agreement <select> on transfers).
 BUDGETS = {
-    "/": 5,
+    "/": 9,  # counts, totals, recent, top countries, map roles (4) and names
     "/agreements/": 11,  # count, page, 5 facets (one grouped query each), 3 country selects, ...
     "/agreements/?country=US&status=in_force&status=signed": 12,  # + the chosen country
     "/agreements/slug/": 8,  # agreement, events, their sources, transfers, their nationalities, sources and figures, agreement sources
-    "/countries/": 3,
-    "/countries/us/": 9,
+    "/countries/": 7,  # annotated countries, go-to form, map roles (4) and names
+    "/countries/us/": 14,  # country, lists, totals, by year x2, nationalities, partners x2
     "/transfers/": 9,  # count, page, nationalities, figures, 4 country selects, agreement select
     "/transfers/?nationality=VE&to_country=SV": 11,  # + the two chosen countries
     "/transfers/pk/": 4,  # transfer with relations, nationalities, sources, figures with sources

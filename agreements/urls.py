@@ -14,6 +14,7 @@ urlpatterns = [
     path("agreements/<slug:slug>/changes/", views.change_log, name="agreement-changes"),
     path("changes/", views.change_log, name="change-log"),
     path("search/", views.search_page, name="search"),
+    path("trends/", views.trends, name="trends"),
     path("changes/feed/", views.ChangesFeed(), name="change-feed"),
     path(
         "sitemap.xml",

@@ -21,6 +21,7 @@ from agreements.models import (
     Transfer,
 )
 from agreements.search import search
+from agreements.trends import agreement_timeline, people_per_month
 from agreements.worldmap import world_map
 
 PAGE_SIZE = 25
@@ -254,4 +255,12 @@ def search_page(request):
     results = search(text) if text else None
     return render(
         request, "agreements/search.html", {"form": form, "text": text, "results": results}
+    )
+
+
+def trends(request):
+    return render(
+        request,
+        "agreements/trends.html",
+        {"per_month": people_per_month(), "timeline": agreement_timeline()},
     )

@@ -1,0 +1,108 @@
+"""The trends page: people transferred per month by receiving country, and a timeline of
+agreements. Both are drawn on the server and come with a table of the same numbers."""
+
+import datetime
+
+from django.db.models import Sum
+from django.db.models.functions import Coalesce, TruncMonth
+
+from agreements.models import AGREEMENT_DATE_FIELDS, Agreement, DatePrecision, Transfer
+
+TOP_COUNTRIES = 5
+LETTERS = {"announced": "A", "signed": "S", "in_force": "F", "ended": "E"}
+PALETTE = ["#1f78b4", "#d95f02", "#7b3294", "#1b9e77", "#e7298a", "#666666"]
+
+
+def people_per_month():
+    """Months (with day or month precision) x the top receiving countries; the rest is "Other"."""
+    rows = (
+        Transfer.objects.published()
+        .exclude(date_precision=DatePrecision.YEAR)
+        .filter(people__isnull=False)
+        .annotate(month=TruncMonth("date"))
+        .values("month", "to_country__code", "to_country__name")
+        .annotate(people=Coalesce(Sum("people"), 0))
+        .order_by("month")
+    )
+    rows = list(rows)
+    totals = {}
+    for row in rows:
+        key = (row["to_country__code"], row["to_country__name"])
+        totals[key] = totals.get(key, 0) + row["people"]
+    top = [
+        key
+        for key, _ in sorted(totals.items(), key=lambda item: (-item[1], item[0][1]))[
+            :TOP_COUNTRIES
+        ]
+    ]
+    series = [
+        {"code": code, "name": name, "colour": PALETTE[i]} for i, (code, name) in enumerate(top)
+    ]
+    if len(totals) > len(top):
+        series.append({"code": "", "name": "Other countries", "colour": PALETTE[-1]})
+    months = {}
+    for row in rows:
+        month = months.setdefault(row["month"], {s["name"]: 0 for s in series})
+        key = (row["to_country__code"], row["to_country__name"])
+        month[row["to_country__name"] if key in top else "Other countries"] += row["people"]
+    largest = max((sum(values.values()) for values in months.values()), default=0) or 1
+    table = []
+    for month, values in sorted(months.items()):
+        total = sum(values.values())
+        segments = [
+            {"name": s["name"], "colour": s["colour"], "people": values[s["name"]],
+             "share": 100 * values[s["name"]] / largest}
+            for s in series
+        ]  # fmt: skip
+        table.append({"month": month, "total": total, "segments": segments})
+    return {"series": series, "months": table}
+
+
+def agreement_timeline(today=None):
+    """Each dated agreement as a bar from its first known date to its end (or today), with
+    markers at each known date; positions are percentages of the overall span."""
+    today = today or datetime.date.today()
+    agreements = list(
+        Agreement.objects.published()
+        .with_parties()
+        .with_first_date()
+        .filter(first_date__isnull=False)
+        .order_by("first_date", "title")
+    )
+    if not agreements:
+        return {"rows": [], "years": []}
+    start = datetime.date(min(a.first_date for a in agreements).year, 1, 1)
+    end = datetime.date(today.year + 1, 1, 1)
+    span = (end - start).days
+
+    def position(day):
+        return round(100 * (day - start).days / span, 2)
+
+    rows = []
+    for agreement in agreements:
+        finish = agreement.ended_on or today
+        markers = [
+            {
+                "letter": LETTERS[name],
+                "label": agreement.dated(name),
+                "left": position(getattr(agreement, f"{name}_on")),
+            }
+            for name in AGREEMENT_DATE_FIELDS
+            if getattr(agreement, f"{name}_on")
+        ]
+        rows.append(
+            {
+                "agreement": agreement,
+                "left": position(agreement.first_date),
+                "width": max(position(finish) - position(agreement.first_date), 0.5),
+                "ongoing": agreement.ended_on is None,
+                "markers": markers,
+                "dates": [agreement.dated(name) for name in AGREEMENT_DATE_FIELDS],
+            }
+        )
+    years = [
+        {"year": year, "left": position(datetime.date(year, 1, 1))}
+        for year in range(start.year, end.year)
+        if (year - start.year) % max(1, (end.year - start.year) // 8) == 0
+    ]
+    return {"rows": rows, "years": years}

@@ -6,6 +6,7 @@ from agreements import api, sitemaps, views
 urlpatterns = [
     path("", views.home, name="home"),
     path("agreements/", views.AgreementListView.as_view(), name="agreement-list"),
+    path("agreements/feed/", views.AgreementsFeed(), name="agreement-feed"),
     path("<str:dataset>/export.<str:fmt>", api.download, name="download"),
     path("api/", api.api_index, name="api-index"),
     path("api/openapi.json", api.openapi_schema, name="api-schema"),
@@ -24,6 +25,7 @@ urlpatterns = [
     ),
     path("countries/", views.country_list, name="country-list"),
     path("countries/<slug:code>/", views.country_detail, name="country-detail"),
+    path("countries/<slug:code>/feed/", views.AgreementsFeed(), name="country-feed"),
     path("transfers/", views.TransferListView.as_view(), name="transfer-list"),
     path("transfers/<int:pk>/", views.TransferDetailView.as_view(), name="transfer-detail"),
 ]

@@ -264,3 +264,44 @@ def trends(request):
         "agreements/trends.html",
         {"per_month": people_per_month(), "timeline": agreement_timeline()},
     )
+
+
+class AgreementsFeed(Feed):
+    """New and updated agreements, newest change first; per country at /countries/<code>/feed/."""
+
+    feed_type = Atom1Feed
+    description_template = None
+
+    def get_object(self, request, code=None):
+        if code is None:
+            return None
+        return get_object_or_404(Country, code=code.upper()[:2])
+
+    def title(self, country):
+        where = f" involving {country.name}" if country else ""
+        return f"Transfer Tracker: new and updated agreements{where}"
+
+    def link(self, country):
+        return country.get_absolute_url() if country else reverse("agreement-list")
+
+    def subtitle(self, country):
+        return "Third-country transfer agreements as they are added or change."
+
+    def items(self, country):
+        agreements = Agreement.objects.published().with_parties()
+        if country:
+            agreements = agreements.involving(country)
+        return agreements.order_by("-updated_at", "id")[:50]
+
+    def item_title(self, agreement):
+        return agreement.title
+
+    def item_description(self, agreement):
+        parties = f"{agreement.sending_country.name} → {agreement.receiving_country.name}"
+        return f"{parties}. {agreement.get_status_display()}. {agreement.summary}"
+
+    def item_pubdate(self, agreement):
+        return agreement.created_at
+
+    def item_updateddate(self, agreement):
+        return agreement.updated_at

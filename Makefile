@@ -41,7 +41,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
+# axe-core for the accessibility checks comes from npm, where npm is available.
+NODE_DEPS := $(if $(shell command -v npm 2>/dev/null),node_modules/.installed)
+
+test: lint $(NODE_DEPS)
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/pytest
 

@@ -194,7 +194,7 @@ class AgreementFilter(django_filters.FilterSet):
         for name, (path, label_path) in self.FACETS.items():
             # Every active filter but this facet's own, from the already validated form.
             queryset = self.queryset
-            for other, value in self.form.cleaned_data.items():
+            for other, value in (self.form.cleaned_data if self.is_bound else {}).items():
                 if other not in (name, "ordering"):
                     queryset = self.filters[other].filter(queryset, value)
             queryset = queryset.order_by().annotate(facet_year=ExtractYear("first_date"))
@@ -205,11 +205,7 @@ class AgreementFilter(django_filters.FilterSet):
                 .annotate(count=Count("pk"))
                 .order_by("-count", path)
             )
-            selected = (
-                [str(value) for value in self.data.getlist(name)]
-                if hasattr(self.data, "getlist")
-                else []
-            )
+            selected = [str(value) for value in self.data.getlist(name)] if self.is_bound else []
             labels = dict(self.base_filters[name].extra.get("choices") or [])
             options = []
             for row in rows[:limit]:

@@ -63,7 +63,8 @@ class AgreementListView(FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["facets"] = self.filterset.facets() if self.filterset.is_valid() else []
+        usable = not self.filterset.is_bound or self.filterset.is_valid()
+        context["facets"] = self.filterset.facets() if usable else []
         return context
 
 

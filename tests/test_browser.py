@@ -88,7 +88,7 @@ def test_reader_finds_rwanda_agreements_from_the_home_page(live_server, seeded, 
 
 def test_reader_filters_the_list_and_shares_the_url(live_server, seeded, page):
     page.goto(live_server.url + "/agreements/")
-    page.get_by_label("Receiving country").select_option(label="Rwanda")
+    page.get_by_role("combobox", name="Receiving country").select_option(label="Rwanda")
     page.get_by_label("In force").check()
     page.get_by_role("button", name="Apply filters").click()
     assert "receiving_country=RW" in page.url and "status=in_force" in page.url
@@ -216,7 +216,7 @@ def test_editorial_workflow_from_draft_to_public(live_server, editor, publisher,
     assert "The two governments signed the agreement." in reader.content()
     assert "Eswatini agrees to take deportees" in reader.content()
     reader.goto(base + "/agreements/")
-    reader.get_by_label("Receiving country").select_option(label="Eswatini")
+    reader.get_by_role("combobox", name="Receiving country").select_option(label="Eswatini")
     reader.get_by_label("Signed", exact=True).check()
     reader.get_by_role("button", name="Apply filters").click()
     assert (
@@ -225,3 +225,62 @@ def test_editorial_workflow_from_draft_to_public(live_server, editor, publisher,
         .startswith("Browser test deal with Eswatini")
     )
     shot(reader, "reader-finds-published-deal")
+
+
+AXE = settings.BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
+
+
+def serious_violations(page):
+    """Run axe-core (from npm) in the page; the serious and critical violations, described."""
+    if not AXE.exists():
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"{AXE} is missing: run npm ci")
+        pytest.skip("axe-core not installed (npm ci)")
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        """async () => (await axe.run()).violations
+            .filter(v => ['serious', 'critical'].includes(v.impact))
+            .map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')}`)"""
+    )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_reader_explores_map_facets_search_and_download(live_server, seeded, browser, size):
+    context = browser.new_context(viewport=SIZES[size], accept_downloads=True)
+    page = context.new_page()
+    checked = []
+
+    def check(name):
+        shot(page, f"explore-{size}-{name}")
+        assert serious_violations(page) == [], name
+        checked.append(name)
+
+    page.goto(live_server.url + "/")
+    check("home")
+    page.locator('.world-map a[href="/countries/us/"]').click()
+    assert page.url.endswith("/countries/us/")
+    check("country")
+    page.goto(live_server.url + "/agreements/")
+    page.locator(".facet", has_text="Status").get_by_role("link", name="In force").click()
+    assert "status=in_force" in page.url
+    expected = int(
+        page.locator(".facet", has_text="Status").locator("li.selected .count").inner_text()
+    )
+    assert page.locator("table.records tbody tr").count() == min(expected, 25)
+    check("facet")
+    page.locator("#site-search-q").fill("CECOT")
+    page.locator("#site-search-q").press("Enter")
+    assert page.get_by_role("heading", name="Agreements (1)").is_visible()
+    assert page.locator("mark").first.is_visible()
+    check("search")
+    page.goto(live_server.url + "/transfers/?to_country=SV")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV").click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("id,url,agreement,date") and len(lines) == 3
+    check("transfers")
+    for path in ("/trends/", "/countries/", "/agreements/us-sv-2025/", "/changes/"):
+        page.goto(live_server.url + path)
+        check(path.strip("/").replace("/", "-"))
+    context.close()

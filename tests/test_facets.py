@@ -63,3 +63,8 @@ def test_year_filter_refuses_absurd_years(client, db):
     for year in ("99999", "2025.5", "-1", "abc"):
         assert client.get(f"/agreements/?year={year}").status_code == 200
         assert not AgreementFilter({"year": year}, queryset=Agreement.objects.all()).is_valid()
+
+
+def test_facets_show_on_the_unfiltered_list(client, seeded):
+    content = client.get("/agreements/").content.decode()
+    assert 'href="?status=in_force"' in content

@@ -77,7 +77,9 @@ DATASETS = {
         "sources",
         "Sources cited by published records.",
         SourceFilter,
-        lambda: Source.objects.filter(exports.cited_publicly()).order_by("-published_on", "url"),
+        lambda: Source.objects.filter(exports.cited_publicly()).order_by(
+            "-published_on", "url"
+        ),  # as SourceListView
         exports.source_rows,
         exports.SOURCE_COLUMNS,
         "url",

@@ -27,5 +27,6 @@ urlpatterns = [
     path("countries/<slug:code>/", views.country_detail, name="country-detail"),
     path("countries/<slug:code>/feed/", views.AgreementsFeed(), name="country-feed"),
     path("transfers/", views.TransferListView.as_view(), name="transfer-list"),
+    path("sources/", views.SourceListView.as_view(), name="source-list"),
     path("transfers/<int:pk>/", views.TransferDetailView.as_view(), name="transfer-detail"),
 ]

@@ -10,7 +10,8 @@ from django.views.generic import DetailView
 from django_filters.views import FilterView
 
 from agreements.changes import entries_for, public_change_rows
-from agreements.filters import AgreementFilter, TransferFilter
+from agreements.exports import cited_publicly
+from agreements.filters import AgreementFilter, SourceFilter, TransferFilter
 from agreements.models import (
     Agreement,
     AgreementEvent,
@@ -103,6 +104,15 @@ class TransferListView(FilterView):
 
     def get_queryset(self):
         return Transfer.objects.published().for_listing()
+
+
+class SourceListView(FilterView):
+    filterset_class = SourceFilter
+    template_name = "agreements/source_list.html"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        return Source.objects.filter(cited_publicly()).order_by("-published_on", "url")
 
 
 class TransferDetailView(DetailView):

@@ -161,3 +161,15 @@ def test_a_large_export_streams(client, records, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):  # the filter form's choices are not rendered; one SELECT
         lines = streamed(response).splitlines()
     assert len(lines) == 33
+
+
+def test_sources_page_lists_only_publicly_cited_sources(client, records):
+    content = client.get("/sources/").content.decode()
+    assert "Cited story" in content and "Uncited story" not in content
+    assert 'href="/sources/export.csv?"' in content
+
+
+def test_sources_page_filters_by_kind_and_words(client, records):
+    SourceFactory(title="Court ruling on transfers", kind="court")
+    assert client.get("/sources/?kind=court").context["page_obj"].paginator.count == 0  # uncited
+    assert client.get("/sources/?q=cited").context["page_obj"].paginator.count == 1

@@ -16,7 +16,9 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 SURFACES = ["/", "/agreements/", "/agreements/?q=Vanishing", "/countries/", "/countries/dk/", "/countries/rw/",
-            "/transfers/", "/changes/", "/changes/feed/", "/sitemap.xml"]  # fmt: skip
+            "/transfers/", "/changes/", "/changes/feed/", "/sitemap.xml", "/search/?q=vanishing",
+            "/agreements/feed/", "/countries/dk/feed/", "/trends/", "/api/agreements/",
+            "/agreements/export.csv", "/transfers/export.json"]  # fmt: skip
 
 
 @pytest.fixture
@@ -47,7 +49,10 @@ def test_a_withdrawn_record_disappears_from_every_public_surface(publisher_clien
     vanishing.refresh_from_db()
     assert vanishing.publication_state == "withdrawn"
     for url in SURFACES:
-        content = client.get(url).content.decode()
+        response = client.get(url)
+        content = (
+            b"".join(response.streaming_content) if response.streaming else response.content
+        ).decode()
         assert "Vanishing Deal" not in content and "vanishing-deal" not in content, url
         assert "Vanishing Camp" not in content, url
     assert client.get("/agreements/vanishing-deal/").status_code == 404

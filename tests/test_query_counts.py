@@ -32,7 +32,8 @@ BUDGETS = {
     "/changes/": 12,  # count, page, then per record type: rows, versions, current records
     "/agreements/slug/changes/": 13,  # + the agreement
     "/changes/feed/": 11,
-    "/sitemap.xml": 6,  # one count and one page per section (pages need none)
+    "/sitemap.xml": 6,
+    "/sources/": 2,  # count, page  # one count and one page per section (pages need none)
 }
 
 

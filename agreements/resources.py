@@ -102,12 +102,16 @@ class AllOrNothingResource(resources.ModelResource):
 
 
 class TrackerResource(AllOrNothingResource):
+    """Agreements and transfers: each row cites a source; the publication state is exported,
+    never imported."""
+
     publication_state = fields.Field(
         attribute="publication_state", column_name="publication_state", readonly=True
     )
 
-    def get_queryset(self):
-        return super().get_queryset().order_by("pk")
+    def before_import_row(self, row, **kwargs):
+        if not str(row.get("sources") or "").strip():
+            raise ValueError("missing source: give at least one source URL in the sources column")
 
 
 class SourceResource(AllOrNothingResource):
@@ -150,10 +154,6 @@ class AgreementResource(TrackerResource):
         ]  # fmt: skip
         export_order = fields
 
-    def before_import_row(self, row, **kwargs):
-        if not str(row.get("sources") or "").strip():
-            raise ValueError("missing source: give at least one source URL in the sources column")
-
 
 class TransferResource(TrackerResource):
     agreement = fields.Field(
@@ -182,7 +182,3 @@ class TransferResource(TrackerResource):
             "nationalities", "place", "description", "sources", "publication_state",
         ]  # fmt: skip
         export_order = fields
-
-    def before_import_row(self, row, **kwargs):
-        if not str(row.get("sources") or "").strip():
-            raise ValueError("missing source: give at least one source URL in the sources column")

@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install migrate seed superuser lock clean-db vendor
+.PHONY: run test lint format install migrate seed superuser lock clean-db vendor backup restore
 
 $(INSTALLED): requirements.lock requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,14 @@ lock:
 	.lock-venv/bin/pip install --quiet $$($(PYTHON) -c 'import tomllib; print(" ".join(repr(d) for d in tomllib.load(open("pyproject.toml","rb"))["project"]["optional-dependencies"]["dev"]))' | tr -d "'")
 	(echo "# Runtime + test/lint dependencies, exact versions as tested. Regenerate with: make lock"; echo "-r requirements.lock"; .lock-venv/bin/pip freeze | grep -v -x -F -f requirements.lock) > requirements-dev.lock
 	rm -rf .lock-venv
+
+# Backups: `make backup` writes backups/tracker-<time>.dump; `make restore FILE=...` restores one.
+backup: migrate
+	$(MANAGE) backup
+
+restore: install
+	@test -n "$(FILE)" || (echo "usage: make restore FILE=backups/tracker-....dump" && exit 2)
+	$(MANAGE) restore $(FILE)
 
 # Deletes the embedded database (not a DATABASE_URL server).
 clean-db:

@@ -9,6 +9,8 @@ from django.db.models.functions import Coalesce, TruncMonth
 from agreements.models import AGREEMENT_DATE_FIELDS, Agreement, DatePrecision, Transfer
 
 TOP_COUNTRIES = 5
+# The timeline's SVG coordinates (it scales as a whole to the page width).
+TRACK_X, TRACK_WIDTH, AXIS_HEIGHT, ROW_HEIGHT = 370, 620, 24, 22
 LETTERS = {"announced": "A", "signed": "S", "in_force": "F", "ended": "E"}
 PALETTE = ["#1f78b4", "#d95f02", "#7b3294", "#1b9e77", "#e7298a", "#666666"]
 
@@ -48,13 +50,15 @@ def people_per_month():
     largest = max((sum(values.values()) for values in months.values()), default=0) or 1
     table = []
     for month, values in sorted(months.items()):
-        total = sum(values.values())
-        segments = [
-            {"name": s["name"], "colour": s["colour"], "people": values[s["name"]],
-             "share": 100 * values[s["name"]] / largest}
-            for s in series
-        ]  # fmt: skip
-        table.append({"month": month, "total": total, "segments": segments})
+        segments, offset = [], 0.0
+        for item in series:
+            share = 100 * values[item["name"]] / largest
+            segments.append(
+                {"name": item["name"], "colour": item["colour"], "people": values[item["name"]],
+                 "share": round(share, 2), "offset": round(offset, 2)}
+            )  # fmt: skip
+            offset += share
+        table.append({"month": month, "total": sum(values.values()), "segments": segments})
     return {"series": series, "months": table}
 
 
@@ -105,4 +109,14 @@ def agreement_timeline(today=None):
         for year in range(start.year, end.year)
         if (year - start.year) % max(1, (end.year - start.year) // 8) == 0
     ]
-    return {"rows": rows, "years": years}
+    # SVG geometry: labels on the left, the time axis in TRACK_X..TRACK_X + TRACK_WIDTH.
+    for number, row in enumerate(rows):
+        row["y"] = AXIS_HEIGHT + number * ROW_HEIGHT
+        row["x"] = TRACK_X + row["left"] * TRACK_WIDTH / 100
+        row["bar_width"] = row["width"] * TRACK_WIDTH / 100
+        for marker in row["markers"]:
+            marker["x"] = TRACK_X + marker["left"] * TRACK_WIDTH / 100
+    for tick in years:
+        tick["x"] = TRACK_X + tick["left"] * TRACK_WIDTH / 100
+    height = AXIS_HEIGHT + len(rows) * ROW_HEIGHT
+    return {"rows": rows, "years": years, "height": height, "track_x": TRACK_X}

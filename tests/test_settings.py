@@ -77,3 +77,34 @@ def test_the_wsgi_entry_point_defaults_to_production():
 
 def test_tests_run_against_postgres():
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    env = {k: v for k, v in os.environ.items() if k not in {*PRODUCTION, "DEBUG"}}
+    env.update(
+        PRODUCTION
+        | {"SECRET_KEY": "k" * 20 + "-a-long-random-looking-production-secret-9f8e7d6c5b4a"}
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_every_page_sends_a_content_security_policy_without_unsafe_inline(client):
+    header = client.get("/healthz")["Content-Security-Policy"]
+    assert "script-src 'self'" in header and "style-src 'self'" in header
+    assert "unsafe-inline" not in header
+
+
+def test_templates_have_no_inline_scripts_or_styles():
+    for path in (settings.BASE_DIR / "templates").rglob("*.html"):
+        text = path.read_text()
+        assert "style=" not in text, path
+        assert "<script>" not in text and "<script " not in text, path

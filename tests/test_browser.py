@@ -30,11 +30,12 @@ def browser():
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail(f"REQUIRE_BROWSER is set but {CHROMIUM} is missing")
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-    # itself are still plain synchronous code.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
+    # itself are still plain synchronous code. Set only while these tests run.
+    environment = pytest.MonkeyPatch()
+    environment.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -48,6 +49,7 @@ def browser():
         )
         yield browser
         browser.close()
+    environment.undo()
 
 
 @pytest.fixture

@@ -80,7 +80,9 @@ def test_tests_run_against_postgres():
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    env = {k: v for k, v in os.environ.items() if k not in {*PRODUCTION, "DEBUG"}}
+    # DJANGO_ALLOW_ASYNC_UNSAFE belongs to the browser tests only; --deploy rightly refuses it.
+    test_only = {*PRODUCTION, "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in test_only}
     env.update(
         PRODUCTION
         | {"SECRET_KEY": "k" * 20 + "-a-long-random-looking-production-secret-9f8e7d6c5b4a"}

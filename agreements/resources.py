@@ -108,6 +108,9 @@ class TrackerResource(AllOrNothingResource):
     publication_state = fields.Field(
         attribute="publication_state", column_name="publication_state", readonly=True
     )
+    sources = fields.Field(
+        "sources", "sources", widget=LookupManyWidget(Source, "url", "source URL")
+    )
 
     def before_import_row(self, row, **kwargs):
         if not str(row.get("sources") or "").strip():
@@ -136,9 +139,6 @@ class AgreementResource(TrackerResource):
     signed = PartialDateField("signed", "signed_on", "signed_precision")
     in_force = PartialDateField("in_force", "in_force_on", "in_force_precision")
     ended = PartialDateField("ended", "ended_on", "ended_precision")
-    sources = fields.Field(
-        "sources", "sources", widget=LookupManyWidget(Source, "url", "source URL")
-    )
 
     class Meta:
         model = Agreement
@@ -166,9 +166,6 @@ class TransferResource(TrackerResource):
         "nationalities",
         "nationalities",
         widget=LookupManyWidget(Country, "code", "nationality codes", normalize=_upper),
-    )
-    sources = fields.Field(
-        "sources", "sources", widget=LookupManyWidget(Source, "url", "source URL")
     )
 
     class Meta:

@@ -286,7 +286,7 @@ class AgreementsFeed(Feed):
     def get_object(self, request, code=None):
         if code is None:
             return None
-        return get_object_or_404(Country, code=code.upper()[:2])
+        return get_object_or_404(Country, code=code.upper())
 
     def title(self, country):
         where = f" involving {country.name}" if country else ""

@@ -138,3 +138,7 @@ def test_pages_have_a_title_description_and_canonical_link(client, url):
     content = client.get(url).content.decode()
     assert "<title>" in content and '<meta name="description" content="' in content
     assert '<link rel="canonical" href="http://testserver/' in content
+
+
+def test_country_feed_needs_an_exact_code(client):
+    assert client.get("/countries/usa/feed/").status_code == 404

@@ -11,6 +11,7 @@ RUN pip install --no-cache-dir -r requirements.lock
 
 COPY . .
 # collectstatic needs settings that import; these placeholder values are used for this step only.
+# The files are baked into the image, so every replica serves the same ones with no shared disk.
 RUN SECRET_KEY=build-only ALLOWED_HOSTS=build DATABASE_URL=postgres://build@build/build \
     python manage.py collectstatic --noinput
 
@@ -18,4 +19,14 @@ RUN useradd --create-home --uid 1000 tracker
 USER tracker
 
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && exec gunicorn tracker.wsgi --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --access-logfile -"]
+# No curl in the slim image. The Host header must be one Django accepts (ALLOWED_HOSTS), or it
+# answers 400; /healthz is exempt from the HTTPS redirect.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 CMD \
+    python -c "import os, urllib.request as r; \
+host = os.environ.get('ALLOWED_HOSTS', 'localhost').split(',')[0].strip().lstrip('.'); \
+host = 'localhost' if host in ('', '*') else host; \
+r.urlopen(r.Request('http://127.0.0.1:8000/healthz', headers={'Host': host}), timeout=4)"
+
+# A single container migrates, then serves. docker-compose.yml instead runs the migrations once
+# in its `migrate` service and only gunicorn here, so replicas never migrate concurrently.
+CMD ["sh", "-c", "python manage.py migrate --noinput && exec gunicorn tracker.wsgi -c gunicorn.conf.py"]

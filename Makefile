@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install migrate seed superuser lock clean-db vendor backup restore
+.PHONY: run test lint format install migrate seed superuser lock clean-db vendor backup restore faults bench
 
 $(INSTALLED): requirements.lock requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,16 @@ backup: migrate
 restore: install
 	@test -n "$(FILE)" || (echo "usage: make restore FILE=backups/tracker-....dump" && exit 2)
 	$(MANAGE) restore $(FILE)
+
+# The benchmark (docs/PERFORMANCE.md): generated data, gunicorn with production settings, wrk.
+# wrk comes from Debian; installed here if missing (as root), like .ci/run does for Chromium.
+bench: install
+	@command -v wrk >/dev/null 2>&1 || (apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk))
+	$(BIN)/python scripts/bench.py $(ARGS)
+
+# Restarts the local Postgres (127.0.0.1:5432) under load and checks the app copes: scripts/faults.py.
+faults: install
+	$(BIN)/python scripts/faults.py
 
 # Deletes the embedded database (not a DATABASE_URL server).
 clean-db:

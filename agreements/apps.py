@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 
 class AgreementsConfig(AppConfig):
@@ -10,9 +10,28 @@ class AgreementsConfig(AppConfig):
     def ready(self):
         # Permissions exist only after migrate, so the group is (re)built after it.
         post_migrate.connect(_ensure_groups, sender=self, dispatch_uid="agreements-editors-group")
+        # Any saved, deleted or re-linked record (countries, agreements, events, transfers,
+        # sources, figures, and the history rows behind the change log) makes every cached
+        # public page stale.
+        from agreements.models import ContentVersion
+
+        for model in self.get_models():
+            if model is ContentVersion:
+                continue
+            post_save.connect(_content_changed, sender=model, weak=False)
+            post_delete.connect(_content_changed, sender=model, weak=False)
+            for field in model._meta.local_many_to_many:
+                m2m_changed.connect(_content_changed, sender=field.remote_field.through, weak=False)
 
 
 def _ensure_groups(sender, using="default", **kwargs):
     from agreements.permissions import ensure_groups
 
     ensure_groups(using=using)
+
+
+def _content_changed(sender, using="default", **kwargs):
+    from tracker.caching import bump_content_version
+
+    # In the writer's own transaction: the new version commits with the change, or not at all.
+    bump_content_version(using)

@@ -176,8 +176,9 @@ def _codes(path):
     )
 
 
-def transfer_rows(queryset):
-    rows = (
+def transfer_values(queryset):
+    """The one query behind a transfers download: a row per transfer, lists aggregated."""
+    return (
         queryset.values(
             "id", "date", "date_precision", "people", "people_is_minimum", "place", "description",
             "updated_at", slug=F("agreement__slug"), origin=F("from_country__code"),
@@ -185,7 +186,10 @@ def transfer_rows(queryset):
         )
         .annotate(codes=_codes("nationalities__code"), links=_codes("sources__url"))
     )  # fmt: skip
-    for row in rows.iterator(chunk_size=CHUNK):
+
+
+def transfer_rows(queryset):
+    for row in transfer_values(queryset).iterator(chunk_size=CHUNK):
         yield {
             "id": row["id"],
             "url": f"/transfers/{row['id']}/",

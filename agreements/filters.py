@@ -7,6 +7,8 @@ from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Count, F, Q
 from django.db.models.functions import ExtractYear
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 from agreements.models import (
     Agreement,
@@ -18,8 +20,28 @@ from agreements.models import (
     SourceKind,
     Transfer,
 )
+from tracker.caching import memoize
 
 MAX_QUERY_LENGTH = 200
+
+
+class CachedSelect(forms.Select):
+    """A <select> whose rendered HTML is cached under the content version.
+
+    The country and agreement menus have hundreds to thousands of options; rendering them is
+    most of a list page's time. They change only when the data does, so each (name, selected
+    value, attributes) combination is rendered once per change."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        html = memoize(
+            "select",
+            lambda: str(super(CachedSelect, self).render(name, value, attrs, renderer)),
+            name,
+            value,
+            sorted((attrs or {}).items()),
+            sorted(self.attrs.items()),
+        )
+        return mark_safe(html)  # noqa: S308 - rendered (and escaped) by Django's Select
 
 
 class CodeChoiceField(forms.ModelChoiceField):
@@ -27,6 +49,8 @@ class CodeChoiceField(forms.ModelChoiceField):
 
     ModelChoiceField passes any string to the database; a NUL byte there is a DataError (500).
     """
+
+    widget = CachedSelect
 
     def __init__(self, *args, max_length=100, uppercase=False, **kwargs):
         self.max_length = max_length
@@ -188,8 +212,30 @@ class AgreementFilter(django_filters.FilterSet):
 
     def facets(self, limit=12):
         """For each facet, its options with the number of results each would give, counting
-        every other active filter but not its own (one grouped query per facet).
-        Call on a valid FilterSet."""
+        every other active filter but not its own (one grouped query per facet), and the link
+        that selects or removes it. Call on a valid FilterSet.
+
+        Computed once per filter combination and change of the data (the counts are the
+        expensive part of the list page)."""
+        params = sorted(
+            (key, tuple(values)) for key, values in self.data.lists() if key != "page"
+        ) if self.is_bound else []  # fmt: skip
+        return memoize("facets", lambda: self._facets(limit), limit, params)
+
+    def _facet_url(self, name, value, multiple):
+        """This page's query with one facet value selected (or, if selected, removed)."""
+        query = {key: list(values) for key, values in self.data.lists() if key != "page"}
+        current = query.get(name, [])
+        if value in current:
+            current = [v for v in current if v != value]
+        elif multiple:
+            current = [*current, value]
+        else:
+            current = [value]
+        query[name] = current
+        return "?" + urlencode(sorted((k, v) for k, v in query.items() if v), doseq=True)
+
+    def _facets(self, limit):
         result = []
         for name, (path, label_path) in self.FACETS.items():
             # Every active filter but this facet's own, from the already validated form.
@@ -219,11 +265,14 @@ class AgreementFilter(django_filters.FilterSet):
                     }
                 )
             facet_filter = self.base_filters[name]
+            multiple = isinstance(facet_filter, django_filters.MultipleChoiceFilter)
+            for option in options:
+                option["url"] = self._facet_url(name, option["value"], multiple)
             result.append(
                 {
                     "name": name,
                     "label": facet_filter.label,
-                    "multiple": isinstance(facet_filter, django_filters.MultipleChoiceFilter),
+                    "multiple": multiple,
                     "options": options,
                 }
             )

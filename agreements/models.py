@@ -1,4 +1,5 @@
 import datetime
+import functools
 
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
@@ -6,7 +7,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractYear, Least
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from simple_history.models import HistoricalRecords
 
 from agreements.dates import (
@@ -57,6 +58,21 @@ TRANSFER_SEARCH = (("place", "A"), ("description", "B"))
 SOURCE_SEARCH = (("title", "A"), ("publisher", "B"))
 
 
+_PLACEHOLDER = "9876543210123"  # matches both the slug and the int converter
+
+
+@functools.cache
+def _url_template(name, kwarg, script_prefix):
+    return reverse(name, kwargs={kwarg: _PLACEHOLDER})
+
+
+def fast_reverse(name, kwarg, value):
+    """reverse() for a URL with one slug-like argument, resolved once per pattern: list pages
+    link every row to its record, and reverse() costs more than the rest of the row."""
+    template = _url_template(name, kwarg, get_script_prefix())
+    return template.replace(_PLACEHOLDER, str(value))
+
+
 class Region(models.TextChoices):
     AFRICA = "africa", "Africa"
     ASIA = "asia", "Asia"
@@ -70,15 +86,16 @@ class Region(models.TextChoices):
 class CountryQuerySet(models.QuerySet):
     def with_record_counts(self):
         """Annotate published agreements (either side) and published transfers (either way)."""
-        agreements = Agreement.objects.published().filter(
-            Q(sending_country=OuterRef("pk")) | Q(receiving_country=OuterRef("pk"))
-        )
-        transfers = Transfer.objects.published().filter(
-            Q(from_country=OuterRef("pk")) | Q(to_country=OuterRef("pk"))
-        )
+        # Two counts added rather than one with OR: each side can use its own index, and a
+        # record is never counted twice because both sides are never the same country (a
+        # database constraint on both models).
+        agreements = Agreement.objects.published()
+        transfers = Transfer.objects.published()
         return self.annotate(
-            agreement_count=_subquery_count(agreements),
-            transfer_count=_subquery_count(transfers),
+            agreement_count=_subquery_count(agreements.filter(sending_country=OuterRef("pk")))
+            + _subquery_count(agreements.filter(receiving_country=OuterRef("pk"))),
+            transfer_count=_subquery_count(transfers.filter(from_country=OuterRef("pk")))
+            + _subquery_count(transfers.filter(to_country=OuterRef("pk"))),
         )
 
 
@@ -113,7 +130,7 @@ class Country(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("country-detail", kwargs={"code": self.code.lower()})
+        return fast_reverse("country-detail", "code", self.code.lower())
 
 
 class AgreementKind(models.TextChoices):
@@ -381,7 +398,7 @@ class Agreement(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("agreement-detail", kwargs={"slug": self.slug})
+        return fast_reverse("agreement-detail", "slug", self.slug)
 
     @property
     def is_published(self):
@@ -398,13 +415,13 @@ class Agreement(models.Model):
     def dated(self, name):
         return format_partial_date(getattr(self, f"{name}_on"), getattr(self, f"{name}_precision"))
 
-    def cited_sources(self):
-        """Sources on the agreement itself, its events and its (prefetched) transfers, once each.
+    def cited_sources(self, transfers=()):
+        """Sources on the agreement itself, its events and the given transfers, once each.
 
         Uses whatever was prefetched, so a detail page pays no extra query for the union.
         """
         found = {source.pk: source for source in self.sources.all()}
-        for record in [*self.events.all(), *self.transfers.all()]:
+        for record in [*self.events.all(), *transfers]:
             found.update((source.pk, source) for source in record.sources.all())
         # Oldest first, undated last.
         return sorted(found.values(), key=lambda s: (s.published_on or datetime.date.max, s.title))
@@ -612,7 +629,7 @@ class Transfer(models.Model):
         return f"{self.from_country} → {self.to_country}, {self.date_display}"
 
     def get_absolute_url(self):
-        return reverse("transfer-detail", kwargs={"pk": self.pk})
+        return fast_reverse("transfer-detail", "pk", self.pk)
 
     @property
     def is_published(self):
@@ -679,3 +696,21 @@ class ReportedFigure(models.Model):
     def __str__(self):
         prefix = "at least " if self.people_is_minimum else ""
         return f"{prefix}{self.people:,} ({self.source.publisher or self.source.title})"
+
+
+class ContentVersion(models.Model):
+    """One row that changes, in the same transaction, with every change to public data.
+
+    Cached public pages are keyed by it (tracker/caching.py). Kept in the database rather than
+    the cache so that every process sees a change the moment its transaction commits, whatever
+    the cache backend.
+    """
+
+    number = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="content_version_single_row")]
+
+    def __str__(self):
+        return f"content version {self.number} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from agreements.models import AGREEMENT_DATE_FIELDS, Agreement, DatePrecision, Transfer
 
 TOP_COUNTRIES = 5
+TIMELINE_LIMIT = 60
 # The timeline's SVG coordinates (it scales as a whole to the page width).
 TRACK_X, TRACK_WIDTH, AXIS_HEIGHT, ROW_HEIGHT = 370, 620, 24, 22
 LETTERS = {"announced": "A", "signed": "S", "in_force": "F", "ended": "E"}
@@ -66,15 +67,15 @@ def agreement_timeline(today=None):
     """Each dated agreement as a bar from its first known date to its end (or today), with
     markers at each known date; positions are percentages of the overall span."""
     today = today or datetime.date.today()
-    agreements = list(
-        Agreement.objects.published()
-        .with_parties()
-        .with_first_date()
-        .filter(first_date__isnull=False)
-        .order_by("first_date", "title")
+    dated = Agreement.objects.published().with_first_date().filter(first_date__isnull=False)
+    # A chart of thousands of bars is unreadable (and megabytes): the most recent ones, oldest
+    # first; the page links to the full list sorted by date.
+    agreements = sorted(
+        dated.with_parties().order_by("-first_date", "-id")[:TIMELINE_LIMIT],
+        key=lambda agreement: (agreement.first_date, agreement.title),
     )
     if not agreements:
-        return {"rows": [], "years": []}
+        return {"rows": [], "years": [], "total": 0}
     start = datetime.date(min(a.first_date for a in agreements).year, 1, 1)
     end = datetime.date(today.year + 1, 1, 1)
     span = (end - start).days
@@ -119,4 +120,11 @@ def agreement_timeline(today=None):
     for tick in years:
         tick["x"] = TRACK_X + tick["left"] * TRACK_WIDTH / 100
     height = AXIS_HEIGHT + len(rows) * ROW_HEIGHT
-    return {"rows": rows, "years": years, "height": height, "track_x": TRACK_X}
+    return {
+        "rows": rows,
+        "years": years,
+        "height": height,
+        "track_x": TRACK_X,
+        "total": dated.count() if len(rows) == TIMELINE_LIMIT else len(rows),
+        "limit": TIMELINE_LIMIT,
+    }

@@ -1,11 +1,15 @@
+import datetime
+
 from django import forms
 from django.contrib.syndication.views import Feed
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.functional import cached_property
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
@@ -24,37 +28,78 @@ from agreements.models import (
 from agreements.search import search
 from agreements.trends import agreement_timeline, people_per_month
 from agreements.worldmap import world_map
+from tracker.caching import memoize
 
 PAGE_SIZE = 25
 
 
-def home(request):
-    agreements = Agreement.objects.published()
+MAX_PAGES = 200
+
+
+class CountCachedPaginator(Paginator):
+    """Counting 100,000 filtered rows costs more than fetching a page of them: the count of
+    each distinct query is computed once per change of the data.
+
+    Pages stop at MAX_PAGES (5,000 rows): a deep OFFSET makes the database read and sort every
+    row before it, and nobody reads page 4,000; the page says to filter or download instead."""
+
+    @cached_property
+    def num_pages(self):
+        return min(Paginator.num_pages.func(self), MAX_PAGES)
+
+    @property
+    def truncated(self):
+        return self.count > MAX_PAGES * self.per_page
+
+    @cached_property
+    def count(self):
+        def counted():
+            return Paginator.count.func(self)
+
+        try:
+            sql = str(self.object_list.query)
+        except (AttributeError, EmptyResultSet):  # not a queryset, or one that matches nothing
+            return counted()
+        return memoize("count", counted, sql)
+
+
+def _home_figures():
     by_status = dict(
-        agreements.order_by()
+        Agreement.objects.published()
+        .order_by()
         .values_list("status")
         .annotate(n=Count("id"))
         .values_list("status", "n")
     )
-    transfers = Transfer.objects.published().totals()
-    context = {
+    return {
         "status_counts": [
             (value, label, by_status.get(value, 0))
             for value, label in AgreementStatus.choices
             if by_status.get(value)
         ],
         "agreement_total": sum(by_status.values()),
-        "transfer_totals": transfers,
-        "recent_agreements": agreements.with_parties().order_by("-updated_at", "id")[:8],
+        "transfer_totals": Transfer.objects.published().totals(),
+        "top_countries": list(
+            Country.objects.with_record_counts()
+            .filter(agreement_count__gt=0)
+            .order_by("-agreement_count", "name")[:12]
+        ),
+    }
+
+
+def home(request):
+    context = {
+        **memoize("home-figures", _home_figures),
+        "recent_agreements": Agreement.objects.published()
+        .with_parties()
+        .order_by("-updated_at", "id")[:8],
         "map": world_map(),
-        "top_countries": Country.objects.with_record_counts()
-        .filter(agreement_count__gt=0)
-        .order_by("-agreement_count", "name")[:12],
     }
     return render(request, "agreements/home.html", context)
 
 
 class AgreementListView(FilterView):
+    paginator_class = CountCachedPaginator
     filterset_class = AgreementFilter
     template_name = "agreements/agreement_list.html"
     paginate_by = PAGE_SIZE
@@ -74,30 +119,50 @@ def can_preview(user) -> bool:
     return user.is_staff and user.has_perm("agreements.view_agreement")
 
 
+TRANSFER_LIMIT = 50
+
+
 class AgreementDetailView(DetailView):
     template_name = "agreements/agreement_detail.html"
     context_object_name = "agreement"
 
     def get_queryset(self):
-        preview = can_preview(self.request.user)
-        transfers = Transfer.objects.all() if preview else Transfer.objects.published()
-        transfers = (
-            transfers.select_related("from_country", "to_country")
-            .prefetch_related("nationalities", "sources", "reported_figures")
-            .order_by("date", "id")
+        agreements = (
+            Agreement.objects.all()
+            if can_preview(self.request.user)
+            else Agreement.objects.published()
         )
-        agreements = Agreement.objects.all() if preview else Agreement.objects.published()
         return agreements.with_parties().prefetch_related(
             Prefetch(
                 "events",
                 queryset=AgreementEvent.objects.prefetch_related("sources").order_by("date", "id"),
             ),
-            Prefetch("transfers", queryset=transfers),
             Prefetch("sources", queryset=Source.objects.order_by("-published_on", "title")),
         )
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        transfers = (
+            Transfer.objects.all()
+            if can_preview(self.request.user)
+            else Transfer.objects.published()
+        ).filter(agreement=self.object)
+        # Some agreements carry thousands of transfers: the page shows the first ones and the
+        # totals, and links to the full, paginated list.
+        shown = list(
+            transfers.for_listing()
+            .prefetch_related("sources")
+            .order_by("date", "id")[:TRANSFER_LIMIT]
+        )
+        context["transfers"] = shown
+        context["cited_sources"] = self.object.cited_sources(shown)
+        context["transfer_totals"] = transfers.totals()
+        context["transfer_limit"] = TRANSFER_LIMIT
+        return context
+
 
 class TransferListView(FilterView):
+    paginator_class = CountCachedPaginator
     filterset_class = TransferFilter
     template_name = "agreements/transfer_list.html"
     paginate_by = PAGE_SIZE
@@ -107,6 +172,7 @@ class TransferListView(FilterView):
 
 
 class SourceListView(FilterView):
+    paginator_class = CountCachedPaginator
     filterset_class = SourceFilter
     template_name = "agreements/source_list.html"
     paginate_by = PAGE_SIZE
@@ -141,10 +207,13 @@ def country_list(request):
         )
         if country:
             return redirect(country)
-    countries = (
-        Country.objects.with_record_counts()
-        .filter(Q(agreement_count__gt=0) | Q(transfer_count__gt=0))
-        .order_by("region", "name")
+    countries = memoize(
+        "country-list",
+        lambda: list(
+            Country.objects.with_record_counts()
+            .filter(Q(agreement_count__gt=0) | Q(transfer_count__gt=0))
+            .order_by("region", "name")
+        ),
     )
     return render(
         request,
@@ -152,13 +221,16 @@ def country_list(request):
         {
             "countries": countries,
             "map": world_map(),
-            "all_countries": Country.objects.order_by("name").only("code", "name"),
+            "all_countries": memoize(
+                "country-names", lambda: list(Country.objects.order_by("name").only("code", "name"))
+            ),
             "not_found": bool(code),
         },
     )
 
 
-COUNTRY_TRANSFER_LIMIT = 50
+COUNTRY_TRANSFER_LIMIT = 25
+COUNTRY_AGREEMENT_LIMIT = 25
 
 
 def with_shares(rows, key):
@@ -182,20 +254,39 @@ def country_detail(request, code):
         "agreements/country_detail.html",
         {
             "country": country,
-            "agreements_sent": agreements.filter(sending_country=country),
-            "agreements_hosted": agreements.filter(receiving_country=country),
+            # Bounded like the transfer lists: the busiest countries have hundreds.
+            "agreements_sent": agreements.filter(sending_country=country)[:COUNTRY_AGREEMENT_LIMIT],
+            "agreements_hosted": agreements.filter(receiving_country=country)[
+                :COUNTRY_AGREEMENT_LIMIT
+            ],
+            "agreement_limit": COUNTRY_AGREEMENT_LIMIT,
             "transfers_in": transfers_in.for_listing()[:COUNTRY_TRANSFER_LIMIT],
             "transfers_out": transfers_out.for_listing()[:COUNTRY_TRANSFER_LIMIT],
-            "totals_in": transfers_in.totals(),
-            "totals_out": transfers_out.totals(),
-            "years_in": with_shares(transfers_in.by_year(), "people_total"),
-            "years_out": with_shares(transfers_out.by_year(), "people_total"),
-            "nationalities_in": with_shares(transfers_in.nationality_counts(), "transfer_count"),
-            "partners_in": transfers_in.partner_counts(country, "in"),
-            "partners_out": transfers_out.partner_counts(country, "out"),
+            **memoize(
+                "country-figures",
+                lambda: _country_figures(country, transfers_in, transfers_out),
+                country.code,
+            ),
             "transfer_limit": COUNTRY_TRANSFER_LIMIT,
         },
     )
+
+
+def _country_figures(country, transfers_in, transfers_out):
+    agreements = Agreement.objects.published()
+    return {
+        "agreement_counts": {
+            "sent": agreements.filter(sending_country=country).count(),
+            "hosted": agreements.filter(receiving_country=country).count(),
+        },
+        "totals_in": transfers_in.totals(),
+        "totals_out": transfers_out.totals(),
+        "years_in": with_shares(transfers_in.by_year(), "people_total"),
+        "years_out": with_shares(transfers_out.by_year(), "people_total"),
+        "nationalities_in": with_shares(transfers_in.nationality_counts(), "transfer_count"),
+        "partners_in": transfers_in.partner_counts(country, "in"),
+        "partners_out": transfers_out.partner_counts(country, "out"),
+    }
 
 
 CHANGES_PAGE_SIZE = 50
@@ -263,7 +354,7 @@ class SearchForm(forms.Form):
 def search_page(request):
     form = SearchForm(request.GET)
     text = form.cleaned_data["q"] if form.is_valid() else ""
-    results = search(text) if text else None
+    results = memoize("search", lambda: search(text), text) if text else None
     return render(
         request, "agreements/search.html", {"form": form, "text": text, "results": results}
     )
@@ -273,7 +364,11 @@ def trends(request):
     return render(
         request,
         "agreements/trends.html",
-        {"per_month": people_per_month(), "timeline": agreement_timeline()},
+        {
+            "per_month": memoize("people-per-month", people_per_month),
+            # Bars of agreements still in force run to today.
+            "timeline": memoize("timeline", agreement_timeline, datetime.date.today()),
+        },
     )
 
 

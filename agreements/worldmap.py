@@ -111,12 +111,14 @@ def country_roles():
     """{code: "sends" | "receives" | "both"} from published agreements and transfers."""
     from agreements.models import Agreement, Transfer
 
-    agreements = Agreement.objects.published()
-    transfers = Transfer.objects.published()
-    senders = set(agreements.values_list("sending_country__code", flat=True))
-    senders |= set(transfers.values_list("from_country__code", flat=True))
-    hosts = set(agreements.values_list("receiving_country__code", flat=True))
-    hosts |= set(transfers.values_list("to_country__code", flat=True))
+    agreements = Agreement.objects.published().order_by()
+    transfers = Transfer.objects.published().order_by()
+
+    def codes(queryset, field):
+        return set(queryset.values_list(f"{field}__code", flat=True).distinct())
+
+    senders = codes(agreements, "sending_country") | codes(transfers, "from_country")
+    hosts = codes(agreements, "receiving_country") | codes(transfers, "to_country")
     roles = dict.fromkeys(senders, "sends")
     for code in hosts:
         roles[code] = "both" if code in senders else "receives"
@@ -127,7 +129,14 @@ ROLE_LABELS = {"sends": "sends people", "receives": "receives people", "both": "
 
 
 def world_map():
-    """Context for includes/world_map.html: every shape, with its country's role and name."""
+    """Context for includes/world_map.html: every shape, with its country's role and name.
+    Computed once per change of the data."""
+    from tracker.caching import memoize
+
+    return memoize("world-map", _world_map)
+
+
+def _world_map():
     from agreements.models import Country
 
     roles = country_roles()

@@ -46,3 +46,11 @@ def seeded(db):
     from agreements.seed import load_seed
 
     return load_seed(settings.BASE_DIR / "fixtures" / "seed")
+
+
+@pytest.fixture(autouse=True)
+def empty_page_cache():
+    """Cached pages outlive a test's rolled-back data; every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -12,7 +12,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from tracker.env import env_bool, env_list, env_str
+from tracker.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -55,9 +55,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tracker.observability.RequestIdMiddleware",
+    # 503 + Retry-After while the database is down; outside sessions/auth to cover them too.
+    "tracker.resilience.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Public read-only requests may read from the replica (outside the page cache, so that its
+    # version check can too); removes itself when there is no replica.
+    "tracker.db_router.ReplicaReadMiddleware",
+    # Per-client limits on search, downloads and the API, before any cached reply.
+    "tracker.ratelimit.RateLimitMiddleware",
+    # Anonymous pages from the cache; below here (sessions, CSRF, auth) runs only on a miss.
+    "tracker.caching.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -107,8 +116,71 @@ DATABASES = {
 }
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise ImproperlyConfigured("DATABASE_URL must point at a PostgreSQL server.")
+# A server that accepts the TCP connection but never answers (hung, or behind a broken route)
+# would hold a worker until gunicorn kills it; give up after a few seconds and answer 503.
+# A ?connect_timeout= in DATABASE_URL takes precedence.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+# Optional read replica of the same database: public read-only pages read from it, everything
+# else uses the primary (tracker/db_router.py). Tests use the primary's test database for it.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+DATABASE_ROUTERS = []
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=60,
+        conn_health_checks=True,
+        test_options={"MIRROR": "default"},
+    )
+    if not DATABASES["replica"]["ENGINE"].endswith("postgresql"):
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must point at a PostgreSQL server.")
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)  # as above
+    DATABASE_ROUTERS = ["tracker.db_router.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache: Redis when REDIS_URL is set (shared by every app server: page cache and rate limits),
+# this process's memory otherwise.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "tracker",
+            # A cache outage must not hang requests: fail fast and serve uncached.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "tracker",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+# Anonymous public pages and downloads are cached for PAGE_CACHE_SECONDS (0 turns the cache
+# off); any change to the data makes them stale at once (tracker/caching.py). Downloads larger
+# than PAGE_CACHE_MAX_BYTES are streamed every time instead of cached.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
+PAGE_CACHE_MAX_BYTES = env_int("PAGE_CACHE_MAX_BYTES", 32 * 1024 * 1024)
+# Derived data (totals, counts, option lists) is cached under the same content version, so
+# even a page rendered afresh does not recount 100,000 transfers. DATA_CACHE=0 turns it off.
+DATA_CACHE = env_bool("DATA_CACHE", True)
+DATA_CACHE_SECONDS = env_int("DATA_CACHE_SECONDS", 3600)
+# How long browsers and CDNs may reuse a page before revalidating it with its ETag.
+HTTP_MAX_AGE = env_int("HTTP_MAX_AGE", 0)
+
+# Requests per client per minute to the expensive public endpoints; over it, a 429.
+RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+RATELIMITS = {
+    "search": env_int("RATELIMIT_SEARCH_PER_MINUTE", 60),
+    "download": env_int("RATELIMIT_DOWNLOAD_PER_MINUTE", 20),
+    "api": env_int("RATELIMIT_API_PER_MINUTE", 120),
+}
+# How many reverse proxies of ours stand in front of the app: the client address is taken that
+# many entries from the right of X-Forwarded-For (entries further left are client-supplied).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # Editors' admin. The path can be moved away from the well-known /admin/.
 ADMIN_PATH = env_str("ADMIN_PATH", "admin/").strip("/") + "/"
@@ -132,6 +204,11 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# The import is previewed, then confirmed in a second request that may reach another app server:
+# with Redis, keep the pending file in that shared cache (a temp folder shared by one machine's
+# workers otherwise).
+if env_str("REDIS_URL"):
+    IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

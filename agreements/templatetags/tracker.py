@@ -16,19 +16,3 @@ def query_with(context, **changes):
         if value is not None:
             query[key] = value
     return "?" + urlencode(sorted(query.lists()), doseq=True) if query else "?"
-
-
-@register.simple_tag(takes_context=True)
-def facet_url(context, name, value, multiple=False):
-    """Select (or, when selected, remove) one facet value, keeping the other filters."""
-    query = context["request"].GET.copy()
-    query.pop("page", None)
-    current = query.getlist(name)
-    if value in current:
-        current.remove(value)
-    elif multiple:
-        current.append(value)
-    else:
-        current = [value]
-    query.setlist(name, current)
-    return "?" + urlencode(sorted((k, v) for k, v in query.lists() if v), doseq=True)

@@ -1,0 +1,453 @@
+"""`make bench`: the performance benchmark, with results written into docs/PERFORMANCE.md.
+
+1. A benchmark database (`tracker_bench` on the DATABASE_URL server, or on the embedded server
+   when DATABASE_URL is unset) is migrated and filled once by `generate_data` (5,000 agreements,
+   100,000 transfers, 20,000 sources, skewed, ~3% drafts) on top of the seed data.
+2. gunicorn runs the app with production settings on loopback (gunicorn.conf.py, so workers follow
+   the CPU count), and `wrk` (Debian) drives each page for a fixed time: requests per second and
+   p50/p95/p99 latency, first with the page cache off (every request renders), then on.
+3. Baselines from the same run: a trivial view of the same gunicorn (/healthz, no database), and
+   `COPY (the export's own SELECT) TO STDOUT WITH CSV` in psql. Pages are reported as ratios to
+   them, since absolute numbers on a shared machine drift.
+4. The CSV download of all transfers is timed end to end, with the serving worker's peak memory
+   growth; query counts per page on this data are compared with the test suite's budgets.
+5. A 60-second mixed load at concurrency 32 (cache on, many distinct URLs) counts errors.
+
+Options: --duration SECONDS per page (default 10), --quick (3 s per page, 15 s load, for a
+smoke run), --no-write (print, do not touch docs/PERFORMANCE.md).
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DOC = ROOT / "docs" / "PERFORMANCE.md"
+RESULTS = ROOT / "docs" / "bench-results.json"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+BENCH_DB = "tracker_bench"
+TRIVIAL_RPS_REFERENCE = 7500  # the issue's figure for a trivial Django view on this machine
+
+LUA_PERCENTILES = """
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH %d %d %d %d %d %d %d\\n",
+    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.timeout, summary.errors.status,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), summary.duration))
+end
+"""
+
+LUA_MIXED = (
+    """
+local paths = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1])
+end
+"""
+    + LUA_PERCENTILES
+)
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def database_url():
+    """The benchmark database's URL, creating the database if needed."""
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        import psycopg
+
+        base = re.sub(r"/[^/?]*(\?|$)", rf"/{BENCH_DB}\1", configured, count=1)
+        admin = re.sub(r"/[^/?]*(\?|$)", r"/postgres\1", configured, count=1)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            if not conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]
+            ).fetchone():
+                conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+        return base
+    sys.path.insert(0, str(ROOT))
+    from tracker.embedded_db import embedded_database_url
+
+    url = embedded_database_url(ROOT / ".data")  # this process keeps the server running
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    return url.replace("/tracker?", f"/{BENCH_DB}?")
+
+
+def manage(env, *args):
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def prepare(env):
+    manage(env, "migrate", "--noinput", "-v0")
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        generated = conn.execute(
+            "SELECT count(*) FROM agreements_agreement WHERE slug LIKE 'gen-%%'"
+        ).fetchone()[0]
+    if generated < 5000:
+        log("generating the data set (about 2-3 minutes, once)")
+        manage(env, "load_seed")
+        manage(env, "generate_data")
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("ANALYZE")
+    static_env = {**env, "DJANGO_ENV": "production", "ALLOWED_HOSTS": "127.0.0.1"}
+    manage(static_env, "collectstatic", "--noinput", "-v0")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn with production settings on a loopback port."""
+
+    def __init__(self, env, cache_on, log_dir):
+        self.port = free_port()
+        self.env = {
+            **env,
+            "DJANGO_ENV": "production",
+            "DEBUG": "0",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "0",
+            "SECURE_COOKIES": "0",
+            # One client (wrk) makes all the requests; limits would measure the 429 page.
+            "RATELIMIT_ENABLED": "0",
+            "PAGE_CACHE_SECONDS": "600" if cache_on else "0",
+        }
+        name = f"gunicorn-{'cached' if cache_on else 'uncached'}.log"
+        self.log = open(Path(log_dir) / name, "w")  # noqa: SIM115 - open for the server's life
+        command = [PYTHON, "-m", "gunicorn", "tracker.wsgi", "--bind", f"127.0.0.1:{self.port}"]
+        if (ROOT / "gunicorn.conf.py").exists():
+            command += ["-c", "gunicorn.conf.py"]
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.base + "/readyz", timeout=2).read()
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"gunicorn did not start; see {self.log.name}")
+
+    def workers(self):
+        children = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
+        ).stdout.split()
+        return [int(pid) for pid in children]
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+def memory_kb(pid, field):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def wrk(url, duration, connections=16, script=LUA_PERCENTILES, threads=2):
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script)
+    out = subprocess.run(
+        [
+            "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "30s",
+            "-s", lua.name, url,
+        ],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    os.unlink(lua.name)
+    numbers = next(line for line in out.stdout.splitlines() if line.startswith("BENCH ")).split()
+    requests, socket_errors, status_errors, p50, p95, p99, micros = map(int, numbers[1:])
+    return {
+        "rps": round(requests / (micros / 1e6), 1),
+        "requests": requests,
+        "socket_errors": socket_errors,
+        "non_2xx_3xx": status_errors,
+        "p50_ms": round(p50 / 1000, 1),
+        "p95_ms": round(p95 / 1000, 1),
+        "p99_ms": round(p99 / 1000, 1),
+    }
+
+
+def timed_download(url):
+    started = time.perf_counter()
+    size = 0
+    with urllib.request.urlopen(url, timeout=300) as response:
+        while chunk := response.read(1 << 16):
+            size += len(chunk)
+    return time.perf_counter() - started, size
+
+
+def psql_copy_seconds(env, sql, runs=3):
+    """`COPY (sql) TO STDOUT WITH CSV` through psql, output discarded; median of runs."""
+    psql = shutil.which("psql")
+    bundled = next(
+        iter(Path(sys.prefix).glob("lib/python*/site-packages/pgserver/pginstall/bin/psql")), None
+    )
+    psql = str(bundled) if bundled else psql
+    copy = f"\\copy ({sql}) TO STDOUT WITH CSV HEADER"
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(
+            [psql, env["DATABASE_URL"], "-X", "-q", "-c", copy],
+            stdout=subprocess.DEVNULL, check=True,
+        )  # fmt: skip
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def probe(env):
+    out = subprocess.run(
+        [PYTHON, "scripts/bench_probe.py"], cwd=ROOT, env={**env, "DEBUG": "0"},
+        capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    return json.loads(out.stdout)
+
+
+def budgets():
+    sys.path.insert(0, str(ROOT))
+    source = (ROOT / "tests" / "test_query_counts.py").read_text()
+    match = re.search(r"BUDGETS = \{(.*?)\n\}", source, re.S)
+    found = dict(re.findall(r'"([^"]+)": (\d+)', match.group(1)))
+    return {key: int(value) for key, value in found.items()}
+
+
+def mixed_paths(probed):
+    urls = probed["urls"]
+    paths = [
+        "/", "/agreements/", "/countries/", "/transfers/", "/trends/", "/sources/",
+        urls["list_two_filters"], urls["list_text_search"], urls["busiest_country"],
+        urls["agreement_detail"], "/api/agreements/", "/api/transfers/?page=3",
+        "/agreements/?status=suspended&ordering=-first_date", "/transfers/?page=40",
+        "/search/?q=court+ruling", "/changes/", "/sitemap.xml", "/agreements/feed/",
+    ]  # fmt: skip
+    # A scraper's walk: many distinct pages, so a share of requests always miss the cache.
+    paths += [f"/agreements/?page={n}" for n in range(2, 40)]
+    paths += [f"/transfers/?page={n}" for n in range(2, 40)]
+    return paths
+
+
+def run(options):
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk (Debian), then rerun.")
+    env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1"}
+    env.pop("DJANGO_ENV", None)
+    env.setdefault("SECRET_KEY", secrets.token_urlsafe(40))
+    duration = options.duration
+    log_dir = ROOT / "test-artifacts" / "bench"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    prepare(env)
+    log("probing pages and query counts")
+    probed = probe(env)
+    urls = probed["urls"]
+    page_names = [name for name in urls if name != "csv_all_transfers"]
+    results = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "data": probed["counts"],
+        "busiest_country": probed["busiest_country"],
+        "agreement_detail_transfers": probed["agreement_transfers"],
+        "urls": urls,
+        "queries": probed["queries"],
+        "query_budgets": budgets(),
+        "duration_per_page_s": duration,
+    }
+
+    log("COPY baseline in psql")
+    results["copy_seconds"] = round(psql_copy_seconds(env, probed["copy_sql"]), 3)
+
+    for cache_on in (False, True):
+        phase = "cached" if cache_on else "uncached"
+        server = Server(env, cache_on, log_dir)
+        try:
+            log(f"{phase}: trivial view baseline")
+            results.setdefault("trivial", {})[phase] = wrk(server.base + "/healthz", duration)
+            pages = {}
+            for name in page_names:
+                url = server.base + urls[name]
+                if cache_on:
+                    urllib.request.urlopen(url, timeout=120).read()  # warm the cache
+                log(f"{phase}: {name}")
+                pages[name] = wrk(url, duration)
+            results[phase] = pages
+            if not cache_on:
+                log("CSV download of all transfers, with the worker's memory")
+                before = {pid: memory_kb(pid, "VmHWM") for pid in server.workers()}
+                baseline_rss = {pid: memory_kb(pid, "VmRSS") for pid in before}
+                timings = []
+                for _ in range(3):
+                    seconds, size = timed_download(server.base + urls["csv_all_transfers"])
+                    timings.append(seconds)
+                after = {pid: memory_kb(pid, "VmHWM") for pid in before}
+                results["csv"] = {
+                    "seconds_median": round(statistics.median(timings), 3),
+                    "seconds_all": [round(t, 3) for t in timings],
+                    "bytes": size,
+                    "peak_memory_growth_mb": round(
+                        max((after[pid] - max(before[pid], baseline_rss[pid])) for pid in before)
+                        / 1024,
+                        1,
+                    ),
+                }
+            else:
+                log(f"mixed load: {options.load_seconds} s at concurrency 32")
+                paths = mixed_paths(probed)
+                script = LUA_MIXED % ", ".join(json.dumps(path) for path in paths)
+                results["load"] = {
+                    **wrk(server.base + "/", options.load_seconds, 32, script, threads=4),
+                    "seconds": options.load_seconds,
+                    "concurrency": 32,
+                    "distinct_paths": len(paths),
+                }
+        finally:
+            server.stop()
+    return results
+
+
+def verdicts(results):
+    trivial = results["trivial"]["uncached"]["rps"]
+    trivial_cached = results["trivial"]["cached"]["rps"]
+    rows = []
+    for name, figures in results["uncached"].items():
+        ratio = figures["rps"] / trivial
+        rows.append((name, "uncached", figures, ratio, 0.05))
+    for name, figures in results["cached"].items():
+        ratio = figures["rps"] / trivial_cached
+        rows.append((name, "cached", figures, ratio, 0.5))
+    return rows
+
+
+def render(results):
+    trivial = results["trivial"]
+    csv = results["csv"]
+    copy = results["copy_seconds"]
+    csv_ratio = csv["seconds_median"] / copy
+    lines = [
+        f"Measured {results['when']} on this machine ({results['machine']['cpus']} CPUs, "
+        f"Python {results['machine']['python']}), {results['duration_per_page_s']} s of `wrk` "
+        "per page at 16 connections, gunicorn with production settings and `gunicorn.conf.py`. "
+        f"Data: {results['data']['agreements']:,} published agreements, "
+        f"{results['data']['transfers']:,} published transfers, "
+        f"{results['data']['countries']} countries. Rerun: `make bench`.",
+        "",
+        "Baselines in the same run: the trivial view (`/healthz`, no database) served "
+        f"{trivial['uncached']['rps']:,.0f} requests/s (p99 {trivial['uncached']['p99_ms']} ms) "
+        f"in the uncached phase and {trivial['cached']['rps']:,.0f} requests/s in the cached "
+        f"phase; `COPY (the export's SELECT) TO STDOUT WITH CSV` in psql took {copy:.2f} s.",
+        "",
+        "| Page | Cache | Requests/s | p50 ms | p95 ms | p99 ms | × trivial | Target | Met |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, phase, figures, ratio, target in verdicts(results):
+        lines.append(
+            f"| {name.replace('_', ' ')} (`{results['urls'][name]}`) | {phase} | "
+            f"{figures['rps']:,.1f} | {figures['p50_ms']} | {figures['p95_ms']} | "
+            f"{figures['p99_ms']} | {ratio:.3f} | ≥ {target} | {'yes' if ratio >= target else '**no**'} |"
+        )
+    lines += [
+        "",
+        "| CSV of all transfers | Value | Target | Met |",
+        "|---|---:|---:|---|",
+        f"| Time (median of 3, {csv['bytes'] / 1e6:.1f} MB) | {csv['seconds_median']:.2f} s = "
+        f"{csv_ratio:.2f} × `COPY` | ≤ 3 × `COPY` | {'yes' if csv_ratio <= 3 else '**no**'} |",
+        f"| Serving worker's peak memory growth | {csv['peak_memory_growth_mb']} MB | < 50 MB | "
+        f"{'yes' if csv['peak_memory_growth_mb'] < 50 else '**no**'} |",
+        "",
+    ]
+    budgets = results["query_budgets"]
+    budget_for = {
+        "home": budgets.get("/"),
+        "list_two_filters": budgets.get("/agreements/?country=US&status=in_force&status=signed"),
+        "list_text_search": budgets.get("/agreements/"),
+        "busiest_country": budgets.get("/countries/us/"),
+        "agreement_detail": budgets.get("/agreements/slug/"),
+    }
+    lines += [
+        "One request at a time, in-process (no gunicorn), page cache off: *cold* is the first "
+        "render after a change of the data (nothing derived cached yet), *warm* the next one.",
+        "",
+        "| Page | Cold ms | Warm ms | Queries (cold) on this data | Budget in "
+        "`tests/test_query_counts.py` (1 and 12 records) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, budget in budget_for.items():
+        figures = results["queries"][name]
+        lines.append(
+            f"| {name.replace('_', ' ')} | {figures['cold_ms']} | {figures['warm_ms']} | "
+            f"{figures['queries']} | {budget if budget is not None else '–'} |"
+        )
+    load = results["load"]
+    errors = load["socket_errors"] + load["non_2xx_3xx"]
+    lines += [
+        "",
+        f"Mixed load, {load['seconds']} s at concurrency {load['concurrency']} over "
+        f"{load['distinct_paths']} distinct URLs (cache on): {load['requests']:,} requests, "
+        f"{load['rps']:,.1f}/s, p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, "
+        f"p99 {load['p99_ms']} ms; errors: {errors} "
+        f"({load['socket_errors']} socket, {load['non_2xx_3xx']} non-2xx/3xx) — target 0: "
+        f"{'met' if errors == 0 else '**not met**'}.",
+    ]
+    return "\n".join(lines)
+
+
+def write_doc(results):
+    text = DOC.read_text() if DOC.exists() else f"# Performance\n\n{START}\n{END}\n"
+    before, rest = text.split(START, 1)
+    _, after = rest.split(END, 1)
+    DOC.write_text(f"{before}{START}\n{render(results)}\n{END}{after}")
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--load-seconds", type=int, default=60)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-write", action="store_true")
+    options = parser.parse_args()
+    if options.quick:
+        options.duration, options.load_seconds = 3, 15
+    results = run(options)
+    print(render(results))
+    if not options.no_write:
+        write_doc(results)
+        log(f"written to {DOC.relative_to(ROOT)} and {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

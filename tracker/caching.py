@@ -1,0 +1,227 @@
+"""Whole-response cache for anonymous public pages and downloads, which is never stale.
+
+Every cached response is keyed by the *content version*, a one-row table
+(`agreements.ContentVersion`) that every save, delete or re-link of public data updates in the
+same transaction (see `agreements.apps`). Each request reads the version once, when it starts;
+a change becomes visible to every process, whatever the cache backend, the moment it commits,
+and from then on no request can find a page cached under the old version. A page rendered
+from data read before a commit is stored under the version read before it too.
+
+The version is also the validator: responses carry an ETag and Last-Modified derived from it, and
+a conditional request that still matches gets a 304 before any view runs: one small query.
+
+The pages themselves live in Redis when REDIS_URL is set (shared by every app server) and in
+each process's memory otherwise. If the cache server is down, pages are served uncached.
+"""
+
+import contextvars
+import hashlib
+import logging
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, connections, router
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.http import http_date, parse_http_date_safe
+
+logger = logging.getLogger(__name__)
+
+PAGE_KEY_PREFIX = "public-page"
+# Headers a cached response is replayed with; the outer middleware (security, CSP, request id)
+# add theirs again on every reply.
+_REPLAYED_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language")
+_NEVER_CACHED_PATHS = ("/healthz", "/readyz")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# An upsert, so it also works after the table was emptied (a restore, a test flush).
+_BUMP_SQL = """
+    INSERT INTO agreements_contentversion (id, number, changed_at)
+    VALUES (1, 1, clock_timestamp())
+    ON CONFLICT (id) DO UPDATE
+    SET number = agreements_contentversion.number + 1, changed_at = clock_timestamp()
+"""
+
+
+def _cache_call(method, *args, default=None):
+    """Run a cache operation; a cache outage degrades to "not cached", never to an error."""
+    try:
+        return getattr(cache, method)(*args)
+    except Exception as error:  # redis.ConnectionError, TimeoutError, ...
+        logger.warning("cache unavailable", extra={"operation": method, "error": repr(error)})
+        return default
+
+
+def content_version() -> tuple[str, datetime]:
+    """The current content version and when it last changed."""
+    from agreements.models import ContentVersion
+
+    # From the database the page itself will read (a replica, if configured): a version read
+    # from the primary while the page's data came from a lagging replica could store old data
+    # under a new version.
+    alias = router.db_for_read(ContentVersion) or "default"
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT number, changed_at FROM agreements_contentversion WHERE id = 1")
+        row = cursor.fetchone()
+    if row is None:
+        return "0", _EPOCH
+    number, changed_at = row
+    return f"{number}.{changed_at.timestamp():.6f}", changed_at
+
+
+# The version read when the current request started, so one request sees one version.
+_request_version = contextvars.ContextVar("content_version", default=None)
+
+
+def memoize(name: str, compute, *parts, timeout: int | None = None):
+    """compute(), cached under the current content version: the derived numbers behind the
+    public pages (totals, counts, map colours, option lists) are computed once per change of
+    the data instead of once per request, and are never served after a change."""
+    if not settings.DATA_CACHE:
+        return compute()
+    version = _request_version.get()
+    if version is None:
+        version = content_version()[0]
+    key = "data:" + hashlib.sha256("|".join([version, name, *map(str, parts)]).encode()).hexdigest()
+    value = _cache_call("get", key)
+    if value is None:
+        value = compute()
+        _cache_call("set", key, value, timeout or settings.DATA_CACHE_SECONDS)
+    return value
+
+
+def bump_content_version(using="default") -> None:
+    """Make every cached public response stale, when the current transaction commits."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(_BUMP_SQL)
+
+
+def _last_modified(changed_at: datetime) -> int:
+    """Seconds since the epoch of the last change, or of today's start, whichever is later:
+    pages that count days (timelines run to today) change at midnight too."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return int(max(changed_at, today).timestamp())
+
+
+class PublicPageCacheMiddleware:
+    """Serve anonymous GET requests from the cache; store 200 responses that set no cookie.
+
+    Requests with a session cookie (editors, who may see previews and admin links) are never
+    served from or stored in the cache.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method != "GET" or not self._public_path(request):
+            return self.get_response(request)
+        try:
+            version, changed_at = content_version()
+        except DatabaseError:
+            # The database is down: let the view fail and report it (tracker/resilience.py).
+            return self.get_response(request)
+        token = _request_version.set(version)
+        try:
+            if not self._cacheable_request(request):
+                return self.get_response(request)
+            return self._cached(request, version, changed_at)
+        finally:
+            _request_version.reset(token)
+
+    def _cached(self, request, version, changed_at):
+        last_modified = _last_modified(changed_at)
+        digest = hashlib.sha256(
+            f"{version}|{last_modified}|{request.build_absolute_uri()}".encode()
+        ).hexdigest()[:32]
+        etag = f'"{digest}"'
+        key = f"{PAGE_KEY_PREFIX}:{digest}"
+
+        if self._not_modified(request, etag, last_modified):
+            return self._with_validators(HttpResponseNotModified(), etag, last_modified)
+
+        cached = _cache_call("get", key)
+        if cached is not None:
+            status, headers, body = cached
+            response = HttpResponse(body, status=status)
+            for name, value in headers.items():
+                response[name] = value
+            response["X-Cache"] = "hit"
+            return self._with_validators(response, etag, last_modified)
+
+        response = self.get_response(request)
+        if not self._cacheable_response(response):
+            return response
+        headers = {name: response[name] for name in _REPLAYED_HEADERS if response.has_header(name)}
+        if response.streaming:
+            response.streaming_content = self._store_when_complete(
+                response.streaming_content, key, response.status_code, headers
+            )
+        else:
+            _cache_call(
+                "set",
+                key,
+                (response.status_code, headers, response.content),
+                settings.PAGE_CACHE_SECONDS,
+            )
+        response["X-Cache"] = "miss"
+        return self._with_validators(response, etag, last_modified)
+
+    @staticmethod
+    def _public_path(request) -> bool:
+        return not request.path.startswith(("/" + settings.ADMIN_PATH, *_NEVER_CACHED_PATHS))
+
+    @staticmethod
+    def _cacheable_request(request) -> bool:
+        return (
+            settings.PAGE_CACHE_SECONDS > 0 and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        )
+
+    @staticmethod
+    def _cacheable_response(response) -> bool:
+        cache_control = response.get("Cache-Control", "")
+        return (
+            response.status_code == 200
+            and not response.cookies
+            and "private" not in cache_control
+            and "no-store" not in cache_control
+            and "no-cache" not in cache_control
+        )
+
+    @staticmethod
+    def _not_modified(request, etag: str, last_modified: int) -> bool:
+        if_none_match = request.headers.get("If-None-Match")
+        if if_none_match is not None:
+            # Weak comparison, as RFC 9110 asks for If-None-Match.
+            offered = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+            return etag in offered or "*" in offered
+        since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+        return since is not None and since >= last_modified
+
+    @staticmethod
+    def _with_validators(response, etag: str, last_modified: int):
+        response["ETag"] = etag
+        response["Last-Modified"] = http_date(last_modified)
+        # Browsers and CDNs may keep a copy for HTTP_MAX_AGE seconds, then must revalidate with
+        # the ETag (a cheap 304 while nothing has changed).
+        response["Cache-Control"] = f"public, max-age={settings.HTTP_MAX_AGE}, must-revalidate"
+        response["Vary"] = "Cookie"
+        return response
+
+    @staticmethod
+    def _store_when_complete(chunks, key, status, headers):
+        """Pass a streamed download through, keeping a copy to cache if it is small enough.
+
+        The copy is dropped as soon as the download outgrows PAGE_CACHE_MAX_BYTES, so a huge
+        export never holds more than that in memory."""
+        kept, size = [], 0
+        for chunk in chunks:
+            if kept is not None:
+                size += len(chunk)
+                if size <= settings.PAGE_CACHE_MAX_BYTES:
+                    kept.append(chunk if isinstance(chunk, bytes) else bytes(chunk))
+                else:
+                    kept = None
+            yield chunk
+        if kept is not None:
+            _cache_call("set", key, (status, headers, b"".join(kept)), settings.PAGE_CACHE_SECONDS)

@@ -123,6 +123,10 @@ def download(request, dataset, fmt):
         queryset = data.filtered(request.GET)
     except BadRequest as error:
         return _bad_request(error)
+    if fmt == "csv" and data.name == "transfers":
+        return exports.copy_csv_response(
+            exports.transfer_csv_cells(queryset), data.columns, f"transfer-tracker-{data.name}"
+        )
     rows = data.rows(queryset)
     if fmt == "csv":
         return exports.csv_response(rows, data.columns, f"transfer-tracker-{data.name}")

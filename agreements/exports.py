@@ -10,8 +10,9 @@ import json
 from dataclasses import dataclass
 
 from django.contrib.postgres.aggregates import StringAgg
-from django.db.models import Exists, F, OuterRef, TextField, Value
-from django.db.models.functions import Coalesce
+from django.db import connections
+from django.db.models import Case, Exists, F, Func, OuterRef, TextField, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 from django.http import StreamingHttpResponse
 
 from agreements.dates import format_iso_partial_date
@@ -266,7 +267,8 @@ def _csv_cell(value):
 
 
 def csv_response(rows, columns, filename):
-    writer = csv.writer(_Echo())
+    # "\n" line ends, as Postgres's COPY writes them (copy_csv_response).
+    writer = csv.writer(_Echo(), lineterminator="\n")
 
     def stream():
         yield writer.writerow([column.name for column in columns])
@@ -287,4 +289,83 @@ def json_response(rows, filename):
 
     response = StreamingHttpResponse(stream(), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
+    return response
+
+
+# --- the transfers CSV, written by Postgres -------------------------------------------------------
+#
+# The largest download (every transfer) is produced by `COPY (SELECT ...) TO STDOUT WITH CSV`:
+# Postgres formats each cell exactly as transfer_rows + csv_response would (a test compares the
+# two byte for byte) and the bytes are streamed on as they arrive. Building a Python dict and a
+# csv.writer row per transfer made the download 5.5 times slower than the COPY itself.
+
+
+def _to_char(field, pattern):
+    return Func(F(field), Value(pattern), function="to_char", output_field=TextField())
+
+
+class _IsoTimestamp(Func):
+    """A UTC timestamp as datetime.isoformat() writes it: microseconds only when not zero."""
+
+    output_field = TextField()
+    template = (
+        "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+        "CASE WHEN mod(date_part('microseconds', %(expressions)s)::bigint, 1000000) = 0 "
+        "THEN '' ELSE to_char(%(expressions)s AT TIME ZONE 'UTC', '.US') END || '+00:00'"
+    )
+
+
+def _nonempty(expression):
+    # COPY writes an empty string as "" but NULL as nothing, which is what csv.writer writes.
+    return NullIf(expression, Value(""), output_field=TextField())
+
+
+def transfer_csv_cells(queryset):
+    """The transfers CSV's cells, one column per entry of TRANSFER_COLUMNS, as a values_list."""
+    from agreements.models import DatePrecision
+
+    cells = {
+        "cell_id": F("id"),
+        "cell_url": Concat(
+            Value("/transfers/"), Cast("id", TextField()), Value("/"), output_field=TextField()
+        ),
+        "cell_agreement": F("agreement__slug"),
+        "cell_date": Case(
+            When(date_precision=DatePrecision.YEAR, then=_to_char("date", "YYYY")),
+            When(date_precision=DatePrecision.MONTH, then=_to_char("date", "YYYY-MM")),
+            default=_to_char("date", "YYYY-MM-DD"),
+            output_field=TextField(),
+        ),
+        "cell_from": F("from_country__code"),
+        "cell_to": F("to_country__code"),
+        "cell_people": F("people"),
+        "cell_minimum": Case(
+            When(people_is_minimum=True, then=Value("True")),
+            default=Value("False"),
+            output_field=TextField(),
+        ),
+        "cell_nationalities": _nonempty(_codes("nationalities__code")),
+        "cell_place": _nonempty(F("place")),
+        "cell_description": _nonempty(F("description")),
+        "cell_sources": _nonempty(_codes("sources__url")),
+        "cell_updated": _IsoTimestamp(F("updated_at")),
+    }
+    assert len(cells) == len(TRANSFER_COLUMNS)
+    return queryset.annotate(**cells).values_list(*cells)
+
+
+def copy_csv_response(queryset, columns, filename, using="default"):
+    """Stream `COPY (queryset's SQL) TO STDOUT WITH CSV` from Postgres, under a header row."""
+    sql, params = queryset.query.sql_with_params()
+
+    def stream():
+        yield ",".join(column.name for column in columns).encode() + b"\n"
+        statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
+        # psycopg binds the parameters on the client: COPY cannot take server-side ones.
+        with connections[using].cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
+            for block in copy:
+                yield bytes(block)
+
+    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response

@@ -324,6 +324,20 @@ class TransferFilter(django_filters.FilterSet):
         fields = []
         form = DateRangeForm
 
+    # Past this many published agreements a menu is unusable (and megabytes on every page):
+    # the agreement is then typed as its slug, which its page shows in the address bar.
+    AGREEMENT_MENU_LIMIT = 300
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        published = memoize("published-agreements", Agreement.objects.published().count)
+        if published > self.AGREEMENT_MENU_LIMIT:
+            field = self.form.fields["agreement"]
+            field.widget = forms.TextInput(
+                attrs={"maxlength": 100, "placeholder": "e.g. us-el-salvador-2025"}
+            )
+            field.help_text = "The agreement's short name, as in its address: /agreements/<name>/"
+
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         return queryset.order_by(*queryset.query.order_by, "-date", "-id")

@@ -58,6 +58,12 @@ TRANSFER_SEARCH = (("place", "A"), ("description", "B"))
 SOURCE_SEARCH = (("title", "A"), ("publisher", "B"))
 
 
+def format_people(people, is_minimum):
+    if people is None:
+        return "Unknown"
+    return f"at least {people:,}" if is_minimum else f"{people:,}"
+
+
 _PLACEHOLDER = "9876543210123"  # matches both the slug and the int converter
 
 
@@ -415,14 +421,13 @@ class Agreement(models.Model):
     def dated(self, name):
         return format_partial_date(getattr(self, f"{name}_on"), getattr(self, f"{name}_precision"))
 
-    def cited_sources(self, transfers=()):
-        """Sources on the agreement itself, its events and the given transfers, once each.
-
-        Uses whatever was prefetched, so a detail page pays no extra query for the union.
-        """
+    def cited_sources(self, more_sources=()):
+        """Sources on the agreement itself and its events (as prefetched), and more_sources
+        (those of the transfers a page shows), once each."""
         found = {source.pk: source for source in self.sources.all()}
-        for record in [*self.events.all(), *transfers]:
-            found.update((source.pk, source) for source in record.sources.all())
+        for event in self.events.all():
+            found.update((source.pk, source) for source in event.sources.all())
+        found.update((source.pk, source) for source in more_sources)
         # Oldest first, undated last.
         return sorted(found.values(), key=lambda s: (s.published_on or datetime.date.max, s.title))
 
@@ -503,11 +508,6 @@ class TransferQuerySet(models.QuerySet):
 
     def missing_sources(self):
         return self.filter(sources__isnull=True)
-
-    def for_listing(self):
-        return self.select_related("agreement", "from_country", "to_country").prefetch_related(
-            "nationalities", "reported_figures"
-        )
 
     def by_year(self):
         """[{year, transfer_count, people_total}] in year order."""
@@ -622,6 +622,19 @@ class Transfer(models.Model):
         indexes = [
             # Public transfer list: published rows by date (default order and date range).
             models.Index(fields=["publication_state", "-date"], name="transfer_published_date"),
+            # An agreement's and a country's first transfers by date, without walking every
+            # transfer in date order (EXPLAIN on 100,000 transfers: 5 ms -> well under 1 ms).
+            models.Index(
+                fields=["agreement", "publication_state", "date", "id"],
+                name="transfer_agreement_date",
+            ),
+            models.Index(
+                fields=["to_country", "publication_state", "date", "id"], name="transfer_to_date"
+            ),
+            models.Index(
+                fields=["from_country", "publication_state", "date", "id"],
+                name="transfer_from_date",
+            ),
             GinIndex(search_vector(*TRANSFER_SEARCH), name="transfer_search"),
         ]
 
@@ -659,9 +672,7 @@ class Transfer(models.Model):
 
     @property
     def people_display(self):
-        if self.people is None:
-            return "Unknown"
-        return f"at least {self.people:,}" if self.people_is_minimum else f"{self.people:,}"
+        return format_people(self.people, self.people_is_minimum)
 
 
 class ReportedFigure(models.Model):

@@ -16,6 +16,7 @@ from django_filters.views import FilterView
 from agreements.changes import entries_for, public_change_rows
 from agreements.exports import cited_publicly
 from agreements.filters import AgreementFilter, SourceFilter, TransferFilter
+from agreements.listing import as_rows, first_rows, transfer_rows
 from agreements.models import (
     Agreement,
     AgreementEvent,
@@ -119,7 +120,7 @@ def can_preview(user) -> bool:
     return user.is_staff and user.has_perm("agreements.view_agreement")
 
 
-TRANSFER_LIMIT = 50
+TRANSFER_LIMIT = 25
 
 
 class AgreementDetailView(DetailView):
@@ -149,14 +150,15 @@ class AgreementDetailView(DetailView):
         ).filter(agreement=self.object)
         # Some agreements carry thousands of transfers: the page shows the first ones and the
         # totals, and links to the full, paginated list.
-        shown = list(
-            transfers.for_listing()
-            .prefetch_related("sources")
-            .order_by("date", "id")[:TRANSFER_LIMIT]
-        )
+        shown = first_rows(transfers.order_by("date", "id"), TRANSFER_LIMIT)
         context["transfers"] = shown
-        context["cited_sources"] = self.object.cited_sources(shown)
-        context["transfer_totals"] = transfers.totals()
+        # The shown transfers' sources, in one query.
+        context["cited_sources"] = self.object.cited_sources(
+            Source.objects.filter(transfers__in=[transfer.id for transfer in shown]).distinct()
+        )
+        context["transfer_totals"] = memoize(
+            "agreement-transfer-totals", transfers.totals, self.object.pk, transfers.query
+        )
         context["transfer_limit"] = TRANSFER_LIMIT
         return context
 
@@ -168,7 +170,15 @@ class TransferListView(FilterView):
     paginate_by = PAGE_SIZE
 
     def get_queryset(self):
-        return Transfer.objects.published().for_listing()
+        # The page query fetches ids only; the rows come in one query (agreements.listing).
+        return Transfer.objects.published().only("id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        ids = [transfer.pk for transfer in context["object_list"]]
+        rows = {row.id: row for row in as_rows(transfer_rows(Transfer.objects.filter(pk__in=ids)))}
+        context["object_list"] = [rows[pk] for pk in ids]
+        return context
 
 
 class SourceListView(FilterView):
@@ -260,8 +270,8 @@ def country_detail(request, code):
                 :COUNTRY_AGREEMENT_LIMIT
             ],
             "agreement_limit": COUNTRY_AGREEMENT_LIMIT,
-            "transfers_in": transfers_in.for_listing()[:COUNTRY_TRANSFER_LIMIT],
-            "transfers_out": transfers_out.for_listing()[:COUNTRY_TRANSFER_LIMIT],
+            "transfers_in": first_rows(transfers_in, COUNTRY_TRANSFER_LIMIT),
+            "transfers_out": first_rows(transfers_out, COUNTRY_TRANSFER_LIMIT),
             **memoize(
                 "country-figures",
                 lambda: _country_figures(country, transfers_in, transfers_out),
@@ -283,10 +293,32 @@ def _country_figures(country, transfers_in, transfers_out):
         "totals_out": transfers_out.totals(),
         "years_in": with_shares(transfers_in.by_year(), "people_total"),
         "years_out": with_shares(transfers_out.by_year(), "people_total"),
-        "nationalities_in": with_shares(transfers_in.nationality_counts(), "transfer_count"),
-        "partners_in": transfers_in.partner_counts(country, "in"),
-        "partners_out": transfers_out.partner_counts(country, "out"),
+        "nationalities_in": with_shares(
+            top_and_others(transfers_in.nationality_counts(), "transfer_count", "nationalities"),
+            "transfer_count",
+        ),
+        "partners_in": top_and_others(
+            transfers_in.partner_counts(country, "in"), "people_total", "countries"
+        ),
+        "partners_out": top_and_others(
+            transfers_out.partner_counts(country, "out"), "people_total", "countries"
+        ),
     }
+
+
+COUNTRY_TOP_ROWS = 20
+
+
+def top_and_others(rows, key, noun):
+    """The first COUNTRY_TOP_ROWS rows, then one row summing the rest ("12 other countries"),
+    so a country with partners everywhere still gets a short chart."""
+    if len(rows) <= COUNTRY_TOP_ROWS:
+        return rows
+    rest = rows[COUNTRY_TOP_ROWS:]
+    other = {"code": "", "name": f"{len(rest)} other {noun}", "is_other": True, key: 0}
+    for row in rest:
+        other[key] += row[key]
+    return [*rows[:COUNTRY_TOP_ROWS], other]
 
 
 CHANGES_PAGE_SIZE = 50

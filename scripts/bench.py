@@ -53,11 +53,11 @@ end
 
 LUA_MIXED = (
     """
-local paths = {%s}
+local paths = {PATHS}
 local i = 0
 request = function()
   i = i + 1
-  return wrk.format("GET", paths[(i %% #paths) + 1])
+  return wrk.format("GET", paths[(i % #paths) + 1])
 end
 """
     + LUA_PERCENTILES
@@ -327,7 +327,7 @@ def run(options):
             else:
                 log(f"mixed load: {options.load_seconds} s at concurrency 32")
                 paths = mixed_paths(probed)
-                script = LUA_MIXED % ", ".join(json.dumps(path) for path in paths)
+                script = LUA_MIXED.replace("PATHS", ", ".join(json.dumps(p) for p in paths))
                 results["load"] = {
                     **wrk(server.base + "/", options.load_seconds, 32, script, threads=4),
                     "seconds": options.load_seconds,

@@ -82,3 +82,35 @@ def test_lists_that_fit_say_nothing_about_stopping(client, short_pages):
     for _ in range(2):
         AgreementFactory()
     assert "Lists stop after" not in client.get("/agreements/?page=2").content.decode()
+
+
+@pytest.fixture
+def agreement_menu_limit(monkeypatch):
+    from agreements.filters import TransferFilter
+
+    monkeypatch.setattr(TransferFilter, "AGREEMENT_MENU_LIMIT", 1)
+
+
+def test_with_many_agreements_the_transfer_filter_takes_a_typed_name(client, agreement_menu_limit):
+    kept = AgreementFactory(slug="kept-deal")
+    AgreementFactory(slug="other-deal")
+    TransferFactory(agreement=kept, place="Kept Camp")
+    page = client.get("/transfers/")
+    html = page.content.decode()
+    assert '<select name="agreement"' not in html
+    assert 'type="text" name="agreement"' in html
+    filtered = client.get("/transfers/?agreement=kept-deal")
+    assert filtered.context["paginator"].count == 1
+
+
+def test_a_mistyped_agreement_name_is_a_form_error(client, agreement_menu_limit):
+    AgreementFactory(slug="one-deal")
+    AgreementFactory(slug="two-deal")
+    page = client.get("/transfers/?agreement=no-such-deal")
+    assert page.status_code == 200
+    assert page.context["filter"].form.errors["agreement"]
+
+
+def test_with_few_agreements_the_transfer_filter_is_a_menu(client):
+    AgreementFactory(slug="only-deal")
+    assert '<select name="agreement"' in client.get("/transfers/").content.decode()

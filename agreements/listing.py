@@ -1,0 +1,123 @@
+"""Rows for the transfer tables (includes/transfer_table.html), in one query.
+
+A table row needs a dozen columns from four tables and the nationalities' names. Building
+Transfer, Country and ReportedFigure instances and prefetching their relations for each row cost
+more than the rest of a country or agreement page; these rows come from one query with the
+nationalities and the spread of reported figures aggregated by Postgres.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.postgres.aggregates import StringAgg
+from django.db.models import F, Max, Min, OuterRef, Subquery
+
+from agreements.dates import format_partial_date
+
+_SEPARATOR = "\x1f"  # a character no country name contains
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    id: int
+    date: date
+    date_precision: str
+    people: int | None
+    people_is_minimum: bool
+    agreement_title: str | None
+    agreement_slug: str | None
+    from_code: str
+    from_name: str
+    to_code: str
+    to_name: str
+    nationality_names: tuple[str, ...]
+    figure_low: int | None
+    figure_high: int | None
+
+    def get_absolute_url(self):
+        from agreements.models import fast_reverse
+
+        return fast_reverse("transfer-detail", "pk", self.id)
+
+    @property
+    def agreement_url(self):
+        from agreements.models import fast_reverse
+
+        return fast_reverse("agreement-detail", "slug", self.agreement_slug)
+
+    @property
+    def from_url(self):
+        from agreements.models import fast_reverse
+
+        return fast_reverse("country-detail", "code", self.from_code.lower())
+
+    @property
+    def to_url(self):
+        from agreements.models import fast_reverse
+
+        return fast_reverse("country-detail", "code", self.to_code.lower())
+
+    @property
+    def date_display(self):
+        return format_partial_date(self.date, self.date_precision)
+
+    @property
+    def people_display(self):
+        from agreements.models import format_people
+
+        return format_people(self.people, self.people_is_minimum)
+
+    @property
+    def figure_spread(self):
+        """(lowest, highest) when sources report different head-counts, else None (the same
+        rule as Transfer.figure_spread)."""
+        counts = [n for n in (self.figure_low, self.figure_high, self.people) if n is not None]
+        if not counts or min(counts) == max(counts):
+            return None
+        return min(counts), max(counts)
+
+
+_FIELDS = {
+    "agreement_title": F("agreement__title"),
+    "agreement_slug": F("agreement__slug"),
+    "from_code": F("from_country__code"),
+    "from_name": F("from_country__name"),
+    "to_code": F("to_country__code"),
+    "to_name": F("to_country__name"),
+}
+
+
+def transfer_rows(queryset):
+    """TransferRows for a (filtered, ordered, possibly sliced-later) Transfer queryset."""
+    from agreements.models import ReportedFigure
+
+    figures = ReportedFigure.objects.filter(transfer=OuterRef("pk")).order_by().values("transfer")
+    return queryset.values(
+        "id", "date", "date_precision", "people", "people_is_minimum", **_FIELDS
+    ).annotate(
+        names=StringAgg(
+            "nationalities__name", _SEPARATOR, distinct=True, order_by="nationalities__name"
+        ),
+        figure_low=Subquery(figures.annotate(low=Min("people")).values("low")),
+        figure_high=Subquery(figures.annotate(high=Max("people")).values("high")),
+    )  # fmt: skip
+
+
+def as_rows(values):
+    return [
+        TransferRow(
+            **{key: value for key, value in row.items() if key != "names"},
+            nationality_names=tuple(row["names"].split(_SEPARATOR)) if row["names"] else (),
+        )
+        for row in values
+    ]
+
+
+def first_rows(queryset, limit):
+    """The first `limit` TransferRows of an ordered queryset. The rows are picked first and
+    aggregated after: aggregating every match and then keeping 25 cost 70 ms on an agreement with
+    7,000 transfers."""
+    ordering = queryset.query.order_by or queryset.model._meta.ordering
+    picked = queryset.order_by(*ordering).values("pk")[:limit]
+    model = queryset.model
+    return as_rows(transfer_rows(model.objects.filter(pk__in=picked).order_by(*ordering)))

@@ -253,6 +253,16 @@ class AgreementQuerySet(models.QuerySet):
     def with_parties(self):
         return self.select_related("sending_country", "receiving_country")
 
+    # What a row of includes/agreement_table.html shows: not the long texts.
+    TABLE_FIELDS = (
+        "id", "title", "slug", "status", "kind", "publication_state", "updated_at",
+        "sending_country__id", "sending_country__code", "sending_country__name",
+        "receiving_country__id", "receiving_country__code", "receiving_country__name",
+    )  # fmt: skip
+
+    def for_table(self):
+        return self.with_parties().only(*self.TABLE_FIELDS)
+
     def search(self, text):
         """Full-text matches, annotated with rank: a title match outranks a summary match."""
         return full_text(self, AGREEMENT_SEARCH, text)
@@ -389,6 +399,14 @@ class Agreement(models.Model):
             models.Index(fields=["publication_state", "kind"], name="agreement_published_kind"),
             # Home page "recently updated".
             models.Index(fields=["-updated_at"], name="agreement_updated"),
+            # A country page's agreements, by title, without sorting all of them.
+            models.Index(
+                fields=["sending_country", "publication_state", "title"], name="agreement_sent"
+            ),
+            models.Index(
+                fields=["receiving_country", "publication_state", "title"],
+                name="agreement_hosted",
+            ),
             # Date-range filter on the list: the earliest known date.
             models.Index(
                 Least("announced_on", "signed_on", "in_force_on"), name="agreement_first_date"

@@ -92,7 +92,7 @@ def home(request):
     context = {
         **memoize("home-figures", _home_figures),
         "recent_agreements": Agreement.objects.published()
-        .with_parties()
+        .for_table()
         .order_by("-updated_at", "id")[:8],
         "map": world_map(),
     }
@@ -106,7 +106,7 @@ class AgreementListView(FilterView):
     paginate_by = PAGE_SIZE
 
     def get_queryset(self):
-        return Agreement.objects.published().with_parties().with_first_date()
+        return Agreement.objects.published().for_table().with_first_date()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -255,7 +255,7 @@ def country_detail(request, code):
     if code != code.lower():
         return redirect("country-detail", code=code.lower(), permanent=True)
     country = get_object_or_404(Country, code=code.upper())
-    agreements = Agreement.objects.published().with_parties().order_by("title")
+    agreements = Agreement.objects.published().for_table().order_by("title")
     transfers = Transfer.objects.published()
     transfers_in = transfers.filter(to_country=country)
     transfers_out = transfers.filter(from_country=country)

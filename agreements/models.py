@@ -227,7 +227,11 @@ class Source(models.Model):
     class Meta:
         ordering = ["-published_on", "title"]
         constraints = [precision_constraint("source", "published_on", "published_precision")]
-        indexes = [GinIndex(search_vector(*SOURCE_SEARCH), name="source_search")]
+        indexes = [
+            GinIndex(search_vector(*SOURCE_SEARCH), name="source_search"),
+            # The sources page's order: its first page without sorting 20,000 sources.
+            models.Index(fields=["-published_on", "url"], name="source_published"),
+        ]
 
     def __str__(self):
         return f"{self.publisher}: {self.title}" if self.publisher else self.title

@@ -17,8 +17,9 @@ urlpatterns = [
     path("search/", views.search_page, name="search"),
     path("trends/", views.trends, name="trends"),
     path("changes/feed/", views.ChangesFeed(), name="change-feed"),
+    path("sitemap.xml", sitemap_views.index, {"sitemaps": sitemaps.SITEMAPS}, name="sitemap"),
     path(
-        "sitemap.xml",
+        "sitemap-<slug:section>.xml",
         sitemap_views.sitemap,
         {"sitemaps": sitemaps.SITEMAPS},
         name="django.contrib.sitemaps.views.sitemap",

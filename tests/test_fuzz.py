@@ -34,6 +34,7 @@ PATHS = [
     "/", "/agreements/", "/agreements/sample-deal/", "/transfers/{transfer}/", "/agreements/sample-deal/changes/",
     "/agreements/feed/", "/transfers/", "/countries/", "/countries/us/", "/countries/us/feed/",
     "/changes/", "/changes/feed/", "/search/", "/trends/", "/sources/", "/sitemap.xml",
+    "/sitemap-transfers.xml",
     "/api/", "/api/openapi.json", "/api/agreements/", "/api/transfers/", "/api/sources/",
     "/api/countries/", "/agreements/export.csv", "/agreements/export.json",
     "/transfers/export.csv", "/transfers/export.json", "/sources/export.csv",

@@ -196,3 +196,20 @@ def test_user_input_is_escaped(client):
     content = client.get("/agreements/?q=%3Cscript%3Ealert(1)%3C/script%3E").content.decode()
     assert "<script>alert(1)</script>" not in content
     assert "&lt;script&gt;" in content
+
+
+def test_the_sitemap_is_an_index_of_paged_section_sitemaps(client, monkeypatch):
+    from agreements import sitemaps
+    from tests.factories import AgreementFactory
+
+    monkeypatch.setattr(sitemaps.PagedSitemap, "limit", 2)
+    for n in range(3):
+        AgreementFactory(slug=f"mapped-{n}")
+    index = client.get("/sitemap.xml").content.decode()
+    assert "/sitemap-agreements.xml</loc>" in index
+    assert "/sitemap-agreements.xml?p=2</loc>" in index
+    first = client.get("/sitemap-agreements.xml").content.decode()
+    second = client.get("/sitemap-agreements.xml?p=2").content.decode()
+    assert first.count("<url>") == 2 and second.count("<url>") == 1
+    assert client.get("/sitemap-nothing.xml").status_code == 404
+    assert client.get("/sitemap-agreements.xml?p=9").status_code == 404

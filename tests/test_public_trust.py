@@ -17,7 +17,8 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 SURFACES = ["/", "/agreements/", "/agreements/?q=Vanishing", "/countries/", "/countries/dk/", "/countries/rw/",
-            "/transfers/", "/changes/", "/changes/feed/", "/sitemap.xml", "/search/?q=vanishing",
+            "/transfers/", "/changes/", "/changes/feed/", "/sitemap-agreements.xml",
+            "/sitemap-transfers.xml", "/search/?q=vanishing",
             "/agreements/feed/", "/countries/dk/feed/", "/trends/", "/api/agreements/",
             "/agreements/export.csv", "/transfers/export.json"]  # fmt: skip
 
@@ -37,7 +38,9 @@ def vanishing():
 
 
 def test_a_published_record_is_on_every_surface(client, vanishing):
-    for url in ["/agreements/", "/countries/dk/", "/changes/", "/changes/feed/", "/sitemap.xml"]:
+    for url in [
+        "/agreements/", "/countries/dk/", "/changes/", "/changes/feed/", "/sitemap-agreements.xml",
+    ]:  # fmt: skip
         assert "anishing" in client.get(url).content.decode(), url
 
 

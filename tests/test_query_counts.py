@@ -34,7 +34,8 @@ BUDGETS = {
     "/changes/": 12,  # version, count, page, then per record type: rows, versions, current records
     "/agreements/slug/changes/": 13,  # + the agreement
     "/changes/feed/": 11,
-    "/sitemap.xml": 7,  # version, one count and one page per section (pages need none)
+    "/sitemap.xml": 6,  # version, a count per section (pages need none), latest change x2
+    "/sitemap-transfers.xml": 3,  # version, count, page
     "/sources/": 3,  # version, count, page
 }
 

@@ -114,10 +114,19 @@ def as_rows(values):
 
 
 def first_rows(queryset, limit):
-    """The first `limit` TransferRows of an ordered queryset. The rows are picked first and
-    aggregated after: aggregating every match and then keeping 25 cost 70 ms on an agreement with
-    7,000 transfers."""
+    """The first `limit` TransferRows of an ordered queryset: their ids first, then the rows for
+    those ids. Aggregating every match before keeping 25 cost 70 ms on an agreement with 7,000
+    transfers; with the ids as a subquery Postgres spent longer planning than running it."""
     ordering = queryset.query.order_by or queryset.model._meta.ordering
-    picked = queryset.order_by(*ordering).values("pk")[:limit]
-    model = queryset.model
-    return as_rows(transfer_rows(model.objects.filter(pk__in=picked).order_by(*ordering)))
+    ids = list(queryset.order_by(*ordering).values_list("pk", flat=True)[:limit])
+    return rows_for(ids)
+
+
+def rows_for(ids):
+    """TransferRows for these transfer ids, in the same order."""
+    from agreements.models import Transfer
+
+    if not ids:
+        return []
+    rows = {row.id: row for row in as_rows(transfer_rows(Transfer.objects.filter(pk__in=ids)))}
+    return [rows[pk] for pk in ids]

@@ -16,7 +16,7 @@ from django_filters.views import FilterView
 from agreements.changes import entries_for, public_change_rows
 from agreements.exports import cited_publicly
 from agreements.filters import AgreementFilter, SourceFilter, TransferFilter
-from agreements.listing import as_rows, first_rows, transfer_rows
+from agreements.listing import first_rows, rows_for
 from agreements.models import (
     Agreement,
     AgreementEvent,
@@ -175,9 +175,7 @@ class TransferListView(FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        ids = [transfer.pk for transfer in context["object_list"]]
-        rows = {row.id: row for row in as_rows(transfer_rows(Transfer.objects.filter(pk__in=ids)))}
-        context["object_list"] = [rows[pk] for pk in ids]
+        context["object_list"] = rows_for([transfer.pk for transfer in context["object_list"]])
         return context
 
 

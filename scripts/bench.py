@@ -179,16 +179,22 @@ def memory_kb(pid, field):
 
 
 def cpu_seconds(pids):
-    """User + system CPU time of these processes so far (those that have exited count 0)."""
+    """{pid: user + system CPU seconds so far} for those of these processes still running."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    found = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
+        found[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return found
+
+
+def cpu_used(before, after):
+    """CPU seconds spent between two snapshots by the processes alive at the second (a process
+    started in between counts from zero; one that exited is lost, so this is a lower bound)."""
+    return sum(max(0.0, seconds - before.get(pid, 0.0)) for pid, seconds in after.items())
 
 
 def postgres_pids():
@@ -200,8 +206,7 @@ def wrk(url, duration, connections=16, script=LUA_PERCENTILES, threads=2, server
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)
     app_pids = [server.process.pid, *server.workers()] if server else []
-    db_pids = postgres_pids()
-    app_before, db_before = cpu_seconds(app_pids), cpu_seconds(db_pids)
+    app_before, db_before = cpu_seconds(app_pids), cpu_seconds(postgres_pids())
     out = subprocess.run(
         [
             "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "30s",
@@ -211,8 +216,9 @@ def wrk(url, duration, connections=16, script=LUA_PERCENTILES, threads=2, server
     )  # fmt: skip
     os.unlink(lua.name)
     # CPU cores kept busy, on average, by the app server and by Postgres during the run.
-    app_cores = (cpu_seconds(app_pids) - app_before) / duration
-    db_cores = (cpu_seconds(db_pids) - db_before) / duration
+    app_after = cpu_seconds([server.process.pid, *server.workers()] if server else [])
+    app_cores = cpu_used(app_before, app_after) / duration
+    db_cores = cpu_used(db_before, cpu_seconds(postgres_pids())) / duration
     numbers = next(line for line in out.stdout.splitlines() if line.startswith("BENCH ")).split()
     requests, socket_errors, status_errors, p50, p95, p99, micros = map(int, numbers[1:])
     return {

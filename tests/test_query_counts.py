@@ -25,9 +25,9 @@ BUDGETS = {
     "/": 10,  # version, counts, totals, recent, top countries, map roles (4) and names
     "/agreements/": 11,  # version, count, page, 5 facets (one grouped query each), selects
     "/agreements/?country=US&status=in_force&status=signed": 12,  # + the chosen country
-    "/agreements/slug/": 8,  # version, agreement, events, their sources, agreement sources, first transfers (one query), their sources, transfer totals
+    "/agreements/slug/": 9,  # version, agreement, events, their sources, agreement sources, first transfers' ids and rows, their sources, transfer totals
     "/countries/": 8,  # version, annotated countries, go-to form, map roles (4) and names
-    "/countries/us/": 15,  # version, country, agreements x2, transfers x2 (one query each), agreement counts x2, totals x2, by year x2, nationalities, partners x2
+    "/countries/us/": 17,  # version, country, agreements x2, transfers x2 (ids and rows), agreement counts x2, totals x2, by year x2, nationalities, partners x2
     "/transfers/": 10,  # version, count, page ids, their rows, published agreements, 4 country selects, agreement select
     "/transfers/?nationality=VE&to_country=SV": 12,  # + the two chosen countries
     "/transfers/pk/": 5,  # version, transfer with relations, nationalities, sources, figures with sources
@@ -86,7 +86,7 @@ WARM_BUDGETS = {
     "/agreements/": 2,  # version, page
     "/agreements/?country=US&status=in_force&status=signed": 3,  # + the chosen country
     "/countries/": 1,  # version
-    "/countries/us/": 6,  # version, country, agreement lists x2, transfer lists x2
+    "/countries/us/": 8,  # version, country, agreement lists x2, transfer lists x2 (ids and rows)
     "/transfers/": 3,  # version, page ids, their rows
     "/transfers/?nationality=VE&to_country=SV": 5,  # + the two chosen countries
     "/sources/": 2,  # version, page

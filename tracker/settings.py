@@ -156,7 +156,8 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "tracker",
-            "OPTIONS": {"MAX_ENTRIES": 5000},
+            # Per worker process: bounded, since each keeps its own copy of every page.
+            "OPTIONS": {"MAX_ENTRIES": 1000},
         }
     }
 # Anonymous public pages and downloads are cached for PAGE_CACHE_SECONDS (0 turns the cache

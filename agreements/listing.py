@@ -12,13 +12,13 @@ from datetime import date
 from django.contrib.postgres.aggregates import StringAgg
 from django.db.models import F, Max, Min, OuterRef, Subquery
 
-from agreements.dates import format_partial_date
+from agreements.models import ReportedFigure, Transfer, TransferDisplay, fast_reverse
 
 _SEPARATOR = "\x1f"  # a character no country name contains
 
 
 @dataclass(frozen=True)
-class TransferRow:
+class TransferRow(TransferDisplay):
     id: int
     date: date
     date_precision: str
@@ -35,37 +35,19 @@ class TransferRow:
     figure_high: int | None
 
     def get_absolute_url(self):
-        from agreements.models import fast_reverse
-
         return fast_reverse("transfer-detail", "pk", self.id)
 
     @property
     def agreement_url(self):
-        from agreements.models import fast_reverse
-
         return fast_reverse("agreement-detail", "slug", self.agreement_slug)
 
     @property
     def from_url(self):
-        from agreements.models import fast_reverse
-
         return fast_reverse("country-detail", "code", self.from_code.lower())
 
     @property
     def to_url(self):
-        from agreements.models import fast_reverse
-
         return fast_reverse("country-detail", "code", self.to_code.lower())
-
-    @property
-    def date_display(self):
-        return format_partial_date(self.date, self.date_precision)
-
-    @property
-    def people_display(self):
-        from agreements.models import format_people
-
-        return format_people(self.people, self.people_is_minimum)
 
     @property
     def figure_spread(self):
@@ -89,8 +71,6 @@ _FIELDS = {
 
 def transfer_rows(queryset):
     """TransferRows for a (filtered, ordered, possibly sliced-later) Transfer queryset."""
-    from agreements.models import ReportedFigure
-
     figures = ReportedFigure.objects.filter(transfer=OuterRef("pk")).order_by().values("transfer")
     return queryset.values(
         "id", "date", "date_precision", "people", "people_is_minimum", **_FIELDS
@@ -124,8 +104,6 @@ def first_rows(queryset, limit):
 
 def rows_for(ids):
     """TransferRows for these transfer ids, in the same order."""
-    from agreements.models import Transfer
-
     if not ids:
         return []
     rows = {row.id: row for row in as_rows(transfer_rows(Transfer.objects.filter(pk__in=ids)))}

@@ -58,10 +58,19 @@ TRANSFER_SEARCH = (("place", "A"), ("description", "B"))
 SOURCE_SEARCH = (("title", "A"), ("publisher", "B"))
 
 
-def format_people(people, is_minimum):
-    if people is None:
-        return "Unknown"
-    return f"at least {people:,}" if is_minimum else f"{people:,}"
+class TransferDisplay:
+    """How a transfer's date and head-count read, for Transfer and for the table rows of
+    agreements.listing (anything with date, date_precision, people and people_is_minimum)."""
+
+    @property
+    def date_display(self):
+        return format_partial_date(self.date, self.date_precision)
+
+    @property
+    def people_display(self):
+        if self.people is None:
+            return "Unknown"
+        return f"at least {self.people:,}" if self.people_is_minimum else f"{self.people:,}"
 
 
 _PLACEHOLDER = "9876543210123"  # matches both the slug and the int converter
@@ -571,7 +580,7 @@ class TransferQuerySet(models.QuerySet):
         )
 
 
-class Transfer(models.Model):
+class Transfer(TransferDisplay, models.Model):
     """A movement of a group of people from one country to another."""
 
     # PROTECT: deleting an agreement must not silently delete or orphan its transfers.
@@ -687,14 +696,6 @@ class Transfer(models.Model):
 
     def clean(self):
         self.date = truncate_to_precision(self.date, self.date_precision)
-
-    @property
-    def date_display(self):
-        return format_partial_date(self.date, self.date_precision)
-
-    @property
-    def people_display(self):
-        return format_people(self.people, self.people_is_minimum)
 
 
 class ReportedFigure(models.Model):

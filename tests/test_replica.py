@@ -8,9 +8,6 @@ reads inside a transaction (which every non-transactional test is) to the primar
 """
 
 import copy
-import os
-import subprocess
-import sys
 
 import pytest
 from django.conf import settings
@@ -23,7 +20,7 @@ from django.urls import reverse
 from agreements.countries import sync_countries
 from agreements.models import Agreement, Country, Source
 from tests.factories import AgreementFactory, SourceFactory
-from tests.test_settings import PRODUCTION
+from tests.test_settings import PRODUCTION, load_settings
 from tracker.db_router import PrimaryReplicaRouter, ReplicaReadMiddleware, replica_reads_allowed
 
 ROUTER = "tracker.db_router.PrimaryReplicaRouter"
@@ -206,16 +203,7 @@ PRINT_DATABASES = "import tracker.settings as s; print(sorted(s.DATABASES), s.DA
 
 
 def run_settings(code=PRINT_DATABASES, **env):
-    """Import the settings in a fresh interpreter (like tests/test_settings.py) with this env."""
-    clean = {k: v for k, v in os.environ.items() if k not in {*PRODUCTION, "DATABASE_REPLICA_URL"}}
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=settings.BASE_DIR,
-        env=clean | env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return load_settings(code, **env)
 
 
 def test_without_a_replica_url_there_is_no_replica_and_no_router():

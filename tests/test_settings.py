@@ -15,14 +15,18 @@ PRODUCTION = {
 }
 
 
-def load_settings(**env):
-    """Import the settings in a fresh interpreter with exactly these variables set."""
-    clean = {k: v for k, v in os.environ.items() if k not in {*PRODUCTION, "DEBUG"}}
-    clean.update(env)
+# Variables a settings test sets itself: removed from the inherited environment first.
+SETTINGS_VARIABLES = {*PRODUCTION, "DEBUG", "DATABASE_REPLICA_URL"}
+PRINT_DEBUG_AND_HOSTS = "import tracker.settings as s; print(s.DEBUG, s.ALLOWED_HOSTS)"
+
+
+def load_settings(code=PRINT_DEBUG_AND_HOSTS, **env):
+    """Run code that imports the settings in a fresh interpreter with exactly these variables."""
+    clean = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
     return subprocess.run(
-        [sys.executable, "-c", "import tracker.settings as s; print(s.DEBUG, s.ALLOWED_HOSTS)"],
+        [sys.executable, "-c", code],
         cwd=settings.BASE_DIR,
-        env=clean,
+        env=clean | env,
         capture_output=True,
         text=True,
         timeout=60,

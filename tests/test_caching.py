@@ -210,3 +210,8 @@ def test_pages_are_served_uncached_while_the_cache_server_is_down(client, agreem
         response = client.get("/agreements/")
     assert response.status_code == 200
     assert b"Original title" in response.content
+
+
+def test_if_none_match_star_does_not_answer_for_a_missing_page(client):
+    response = client.get("/agreements/no-such-deal/", headers={"If-None-Match": "*"})
+    assert response.status_code == 404

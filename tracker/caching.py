@@ -192,9 +192,10 @@ class PublicPageCacheMiddleware:
     def _not_modified(request, etag: str, last_modified: int) -> bool:
         if_none_match = request.headers.get("If-None-Match")
         if if_none_match is not None:
-            # Weak comparison, as RFC 9110 asks for If-None-Match.
+            # Weak comparison, as RFC 9110 asks for If-None-Match. "*" is not honoured: before
+            # the view runs it is not known whether the page exists at all.
             offered = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-            return etag in offered or "*" in offered
+            return etag in offered
         since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
         return since is not None and since >= last_modified
 

@@ -36,6 +36,8 @@ class Dataset:
     columns: list
     key: str  # the row's identifying column
     key_field: str  # the model field behind it
+    # For the largest list: its CSV cells as SQL, so Postgres writes the CSV (exports.py).
+    csv_cells: Callable | None = None
 
     def filtered(self, params):
         filterset = self.filterset(params, queryset=self.queryset())
@@ -72,6 +74,7 @@ DATASETS = {
         exports.TRANSFER_COLUMNS,
         "id",
         "id",
+        csv_cells=exports.transfer_csv_cells,
     ),
     "sources": Dataset(
         "sources",
@@ -123,15 +126,14 @@ def download(request, dataset, fmt):
         queryset = data.filtered(request.GET)
     except BadRequest as error:
         return _bad_request(error)
-    if fmt == "csv" and data.name == "transfers":
-        return exports.copy_csv_response(
-            exports.transfer_csv_cells(queryset), data.columns, f"transfer-tracker-{data.name}"
-        )
+    filename = f"transfer-tracker-{data.name}"
+    if fmt == "csv" and data.csv_cells:
+        return exports.copy_csv_response(data.csv_cells(queryset), data.columns, filename)
     rows = data.rows(queryset)
     if fmt == "csv":
-        return exports.csv_response(rows, data.columns, f"transfer-tracker-{data.name}")
+        return exports.csv_response(rows, data.columns, filename)
     if fmt == "json":
-        return exports.json_response(rows, f"transfer-tracker-{data.name}")
+        return exports.json_response(rows, filename)
     raise Http404("Unknown format")
 
 

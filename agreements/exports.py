@@ -171,7 +171,7 @@ def agreement_rows(queryset):
         }
 
 
-def _codes(path):
+def joined(path):
     return Coalesce(
         StringAgg(path, "|", distinct=True, order_by=path), Value(""), output_field=TextField()
     )
@@ -185,7 +185,7 @@ def transfer_values(queryset):
             "updated_at", slug=F("agreement__slug"), origin=F("from_country__code"),
             destination=F("to_country__code"),
         )
-        .annotate(codes=_codes("nationalities__code"), links=_codes("sources__url"))
+        .annotate(codes=joined("nationalities__code"), links=joined("sources__url"))
     )  # fmt: skip
 
 
@@ -344,10 +344,10 @@ def transfer_csv_cells(queryset):
             default=Value("False"),
             output_field=TextField(),
         ),
-        "cell_nationalities": _nonempty(_codes("nationalities__code")),
+        "cell_nationalities": _nonempty(joined("nationalities__code")),
         "cell_place": _nonempty(F("place")),
         "cell_description": _nonempty(F("description")),
-        "cell_sources": _nonempty(_codes("sources__url")),
+        "cell_sources": _nonempty(joined("sources__url")),
         "cell_updated": _IsoTimestamp(F("updated_at")),
     }
     assert len(cells) == len(TRANSFER_COLUMNS)

@@ -8,7 +8,6 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Count, F, Q
 from django.db.models.functions import ExtractYear
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
 
 from agreements.models import (
     Agreement,
@@ -25,32 +24,11 @@ from tracker.caching import memoize
 MAX_QUERY_LENGTH = 200
 
 
-class CachedSelect(forms.Select):
-    """A <select> whose rendered HTML is cached under the content version.
-
-    The country and agreement menus have hundreds to thousands of options; rendering them is
-    most of a list page's time. They change only when the data does, so each (name, selected
-    value, attributes) combination is rendered once per change."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        html = memoize(
-            "select",
-            lambda: str(super(CachedSelect, self).render(name, value, attrs, renderer)),
-            name,
-            value,
-            sorted((attrs or {}).items()),
-            sorted(self.attrs.items()),
-        )
-        return mark_safe(html)  # noqa: S308 - rendered (and escaped) by Django's Select
-
-
 class CodeChoiceField(forms.ModelChoiceField):
     """A ModelChoiceField that checks the shape of the value before querying with it.
 
     ModelChoiceField passes any string to the database; a NUL byte there is a DataError (500).
     """
-
-    widget = CachedSelect
 
     def __init__(self, *args, max_length=100, uppercase=False, **kwargs):
         self.max_length = max_length

@@ -263,6 +263,15 @@ class AgreementQuerySet(models.QuerySet):
     def involving(self, country):
         return self.filter(Q(sending_country=country) | Q(receiving_country=country))
 
+    def status_counts(self):
+        """[(status, label, count)] in the order of AgreementStatus, statuses with none left out."""
+        counts = dict(self.order_by().values_list("status").annotate(n=Count("id")))
+        return [
+            (value, label, counts[value])
+            for value, label in AgreementStatus.choices
+            if counts.get(value)
+        ]
+
     def with_parties(self):
         return self.select_related("sending_country", "receiving_country")
 

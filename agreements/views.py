@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +20,6 @@ from agreements.listing import first_rows, rows_for
 from agreements.models import (
     Agreement,
     AgreementEvent,
-    AgreementStatus,
     Country,
     ReportedFigure,
     Source,
@@ -65,20 +64,10 @@ class CountCachedPaginator(Paginator):
 
 
 def _home_figures():
-    by_status = dict(
-        Agreement.objects.published()
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
+    status_counts = Agreement.objects.published().status_counts()
     return {
-        "status_counts": [
-            (value, label, by_status.get(value, 0))
-            for value, label in AgreementStatus.choices
-            if by_status.get(value)
-        ],
-        "agreement_total": sum(by_status.values()),
+        "status_counts": status_counts,
+        "agreement_total": sum(count for _, _, count in status_counts),
         "transfer_totals": Transfer.objects.published().totals(),
         "top_countries": list(
             Country.objects.with_record_counts()
@@ -99,11 +88,16 @@ def home(request):
     return render(request, "agreements/home.html", context)
 
 
-class AgreementListView(FilterView):
+class PublicListView(FilterView):
+    """The filtered public lists: their row counts cached, their pages bounded (MAX_PAGES)."""
+
     paginator_class = CountCachedPaginator
+    paginate_by = PAGE_SIZE
+
+
+class AgreementListView(PublicListView):
     filterset_class = AgreementFilter
     template_name = "agreements/agreement_list.html"
-    paginate_by = PAGE_SIZE
 
     def get_queryset(self):
         return Agreement.objects.published().for_table().with_first_date()
@@ -163,11 +157,9 @@ class AgreementDetailView(DetailView):
         return context
 
 
-class TransferListView(FilterView):
-    paginator_class = CountCachedPaginator
+class TransferListView(PublicListView):
     filterset_class = TransferFilter
     template_name = "agreements/transfer_list.html"
-    paginate_by = PAGE_SIZE
 
     def get_queryset(self):
         # The page query fetches ids only; the rows come in one query (agreements.listing).
@@ -179,11 +171,9 @@ class TransferListView(FilterView):
         return context
 
 
-class SourceListView(FilterView):
-    paginator_class = CountCachedPaginator
+class SourceListView(PublicListView):
     filterset_class = SourceFilter
     template_name = "agreements/source_list.html"
-    paginate_by = PAGE_SIZE
 
     def get_queryset(self):
         return Source.objects.filter(cited_publicly()).order_by("-published_on", "url")

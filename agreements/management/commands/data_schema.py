@@ -17,7 +17,8 @@ Every public list downloads with the same filters as its page, streamed:
 | countries | `/countries/` | `/countries/export.csv` | `/countries/export.json` | `/api/countries/` |
 
 Add the page's filters to any of them: `/transfers/export.csv?to_country=SV&date_from=2025-01-01`.
-Only published records are included. CSV lists join values with `|`; empty cells are null.
+Only published records are included. CSV files are UTF-8, one record per `\\n`-ended line
+(quoted fields may contain line breaks); lists join values with `|`; empty cells are null.
 Dates are `YYYY-MM-DD`, `YYYY-MM` or `YYYY`: only as precise as they are known.
 
 The API (`/api/`, described by the OpenAPI document at `/api/openapi.json`) pages its results:

@@ -1,11 +1,12 @@
 import datetime
 import functools
 
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, Func, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractYear, Least
 from django.urls import get_script_prefix, reverse
 from simple_history.models import HistoricalRecords
@@ -214,6 +215,37 @@ def can_publish(user) -> bool:
     return user.is_superuser or user.has_perm("agreements.publish_records")
 
 
+def VersionField():  # noqa: N802 (reads like a field class where it is used)
+    """Counts the saves of a record's content (optimistic locking, agreements/publishing.py):
+    a form or a proposal carries the version it was loaded from, and saving over a newer one is
+    refused instead of silently undoing the other edit."""
+    return models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped by every saved change of the content."
+    )
+
+
+def withdrawal_constraint(prefix):
+    """A withdrawn record says why, publicly: its tombstone page shows the reason."""
+    return models.CheckConstraint(
+        condition=~Q(publication_state=PublicationState.WITHDRAWN)
+        | (~Q(withdrawal_reason="") & Q(withdrawn_at__isnull=False)),
+        name=f"{prefix}_withdrawal_has_reason",
+        violation_error_message="Say publicly why the record is withdrawn.",
+    )
+
+
+class SourceQuerySet(models.QuerySet):
+    def cited_by_any_record(self):
+        """Sources that an agreement, an event, a transfer or a reported figure cites, whatever
+        its state: deleting one would leave a claim without its source."""
+        return self.filter(
+            Q(Exists(Agreement.sources.through.objects.filter(source=OuterRef("pk"))))
+            | Q(Exists(AgreementEvent.sources.through.objects.filter(source=OuterRef("pk"))))
+            | Q(Exists(Transfer.sources.through.objects.filter(source=OuterRef("pk"))))
+            | Q(Exists(ReportedFigure.objects.filter(source=OuterRef("pk"))))
+        )
+
+
 class Source(models.Model):
     url = models.URLField("URL", max_length=500, unique=True)
     title = models.CharField(max_length=500)
@@ -228,9 +260,11 @@ class Source(models.Model):
     internal_notes = models.TextField(
         blank=True, help_text="For editors only; never shown publicly."
     )
+    version = VersionField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = SourceQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
@@ -364,9 +398,16 @@ class Agreement(models.Model):
     publication_state = models.CharField(
         max_length=10, choices=PublicationState.choices, default=PublicationState.DRAFT
     )
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawal_reason = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="Public: shown on the withdrawn record's page and in the change log.",
+    )
     internal_notes = models.TextField(
         blank=True, help_text="For editors only; never shown publicly."
     )
+    version = VersionField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -414,6 +455,7 @@ class Agreement(models.Model):
                 precision_constraint("agreement", f"{name}_on", f"{name}_precision")
                 for name in AGREEMENT_DATE_FIELDS
             ],
+            withdrawal_constraint("agreement"),
         ]
         indexes = [
             # Public list filters (status, kind) always combine with the publication state.
@@ -628,9 +670,16 @@ class Transfer(TransferDisplay, models.Model):
     publication_state = models.CharField(
         max_length=10, choices=PublicationState.choices, default=PublicationState.DRAFT
     )
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawal_reason = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="Public: shown on the withdrawn record's page and in the change log.",
+    )
     internal_notes = models.TextField(
         blank=True, help_text="For editors only; never shown publicly."
     )
+    version = VersionField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -658,6 +707,7 @@ class Transfer(TransferDisplay, models.Model):
                 violation_error_message="“At least” needs a number of people.",
             ),
             precision_constraint("transfer", "date", "date_precision"),
+            withdrawal_constraint("transfer"),
         ]
         indexes = [
             # Public transfer list: published rows by date (default order and date range).
@@ -739,6 +789,134 @@ class ReportedFigure(models.Model):
     def __str__(self):
         prefix = "at least " if self.people_is_minimum else ""
         return f"{prefix}{self.people:,} ({self.source.publisher or self.source.title})"
+
+
+class RevisionState(models.TextChoices):
+    PENDING = "pending", "Awaiting review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Withdrawn by its author"
+
+
+class RevisionKind(models.TextChoices):
+    EDIT = "edit", "Edit"
+    RESTORE = "restore", "Restore of an earlier version"
+    IMPORT = "import", "CSV import"
+
+
+class ProposedRevisionQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(state=RevisionState.PENDING)
+
+    def for_record(self, record):
+        return self.filter(**{type(record)._meta.model_name: record})
+
+
+# The records an editor's change can wait for review on: those with a public face.
+REVISABLE = ("agreement", "transfer", "source")
+
+
+class ProposedRevision(models.Model):
+    """An editor's change to a published record, kept aside until a publisher decides on it.
+
+    `data` is the whole proposed content (agreements/revisions.py: fields, sources, and an
+    agreement's events or a transfer's nationalities and reported figures); `base_version` is the
+    record's version it was made from, so a proposal over a record that changed since is refused
+    rather than undoing the newer change. The live record, and so every public page, is untouched
+    until a publisher approves (agreements/publishing.py).
+    """
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, null=True, blank=True, related_name="revisions"
+    )
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.CASCADE, null=True, blank=True, related_name="revisions"
+    )
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, null=True, blank=True, related_name="revisions"
+    )
+    kind = models.CharField(max_length=10, choices=RevisionKind.choices, default=RevisionKind.EDIT)
+    data = models.JSONField(help_text="The whole proposed content of the record.")
+    base_version = models.PositiveIntegerField()
+    note = models.TextField(blank=True, help_text="What the proposal is for (optional).")
+    state = models.CharField(
+        max_length=10, choices=RevisionState.choices, default=RevisionState.PENDING
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proposed_revisions"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decided_revisions",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(
+        blank=True, help_text="Why it was rejected (the editor sees it)."
+    )
+
+    objects = ProposedRevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["proposed_at", "id"]
+        verbose_name = "proposed revision"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(agreement__isnull=False, transfer__isnull=True, source__isnull=True)
+                    | Q(agreement__isnull=True, transfer__isnull=False, source__isnull=True)
+                    | Q(agreement__isnull=True, transfer__isnull=True, source__isnull=False)
+                ),
+                name="revision_has_one_record",
+                violation_error_message="A proposed revision is of exactly one record.",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=RevisionState.values),
+                name="revision_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(state=RevisionState.PENDING)
+                | Q(decided_at__isnull=False, decided_by__isnull=False),
+                name="revision_decision_recorded",
+                violation_error_message="A decided revision records who decided it and when.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=RevisionState.REJECTED) | ~Q(decision_reason=""),
+                name="revision_rejection_has_reason",
+                violation_error_message="Say why the revision is rejected.",
+            ),
+            # One proposal at a time per record: a later one is refused until the earlier one
+            # is decided, so no proposal is ever approved over another unseen.
+            *[
+                models.UniqueConstraint(
+                    fields=[name],
+                    condition=Q(state=RevisionState.PENDING),
+                    name=f"revision_one_pending_per_{name}",
+                    violation_error_message="This record already has a proposed revision "
+                    "awaiting review.",
+                )
+                for name in REVISABLE
+            ],
+        ]
+        indexes = [models.Index(fields=["state", "proposed_at"], name="revision_queue")]
+
+    def __str__(self):
+        return f"Proposed revision #{self.pk} of {self.record}"
+
+    def get_absolute_url(self):
+        # Staff only: proposals never reach a public page.
+        return reverse("admin:agreements_proposedrevision_change", args=[self.pk])
+
+    @property
+    def record(self):
+        return self.agreement or self.transfer or self.source
+
+    @property
+    def is_pending(self):
+        return self.state == RevisionState.PENDING
 
 
 class ContentVersion(models.Model):

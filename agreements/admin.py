@@ -1,17 +1,24 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, Exists, OuterRef
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from agreements import publishing, revisions
 from agreements.models import (
     EDITOR_STATES,
     Agreement,
     AgreementEvent,
     Country,
+    ProposedRevision,
     PublicationState,
     ReportedFigure,
     Source,
@@ -24,15 +31,48 @@ from agreements.resources import AgreementResource, SourceResource, TransferReso
 # Editors paste links without a scheme; assume https (Django 6's default) rather than http.
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
-NEEDS_SOURCE = "Cite at least one source before publishing."
+NEEDS_SOURCE = publishing.NEEDS_SOURCE
+
+
+# --- every change form: the version it was loaded from ------------------------------------------
+
+
+class VersionedForm(forms.ModelForm):
+    """Carries the version of the record the form was loaded from. Saving over a newer version
+    is refused with what changed meanwhile (the row is locked while checking, so of two
+    simultaneous saves the second waits and then sees the first); agreements/publishing.py
+    checks once more when it writes."""
+
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial.setdefault("loaded_version", self.instance.version)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            return cleaned
+        loaded = cleaned.get("loaded_version")
+        if loaded is None:
+            raise forms.ValidationError(
+                "This form does not say which version of the record it was loaded from. "
+                "Reload the page and make your change again."
+            )
+        try:
+            publishing.check_version(self.instance, loaded)
+        except publishing.Stale as stale:
+            raise forms.ValidationError(stale.message) from None
+        return cleaned
 
 
 # --- review before publishing --------------------------------------------------------------------
 
 
 class PublicationFormMixin:
-    """Refuses publication-state changes the user may not make. The form is the only way in,
-    so a crafted POST meets the same check; save_model checks once more."""
+    """Offers each user only the publication states they may choose; a crafted POST meets the
+    same check here and again in agreements/publishing.py, which alone changes the state."""
 
     user = None  # set per request by PublicationAdminMixin
 
@@ -60,75 +100,317 @@ class PublicationFormMixin:
             raise forms.ValidationError("Only publishers can publish or withdraw a record.")
         return new_state
 
+    def clean(self):
+        cleaned = super().clean()
+        # An editor's change to a public record will be a proposal: say now, with the form
+        # still filled in, if another is already waiting.
+        if (
+            self.instance.pk is not None
+            and self.user is not None
+            and self.has_changed()
+            and publishing.needs_review(self.user, self.instance)
+        ):
+            waiting = ProposedRevision.objects.pending().for_record(self.instance).first()
+            if waiting is not None:
+                raise forms.ValidationError(
+                    f"“{self.instance}” already has a proposed revision awaiting review "
+                    f"(#{waiting.pk}, by {waiting.proposed_by}). A publisher must decide "
+                    "it first, or its author can withdraw it."
+                )
+        state = cleaned.get("publication_state")
+        old_state = self.instance.publication_state if self.instance.pk else None
+        if (
+            "public_reason" in self.fields
+            and state == PublicationState.WITHDRAWN
+            and old_state != PublicationState.WITHDRAWN
+            and not (cleaned.get("public_reason") or "").strip()
+        ):
+            self.add_error("public_reason", "Say publicly why the record is withdrawn.")
+        return cleaned
+
+
+class StateChangeFields(forms.Form):
+    """What a publisher says when changing the state in the form."""
+
+    public_reason = forms.CharField(
+        label="Public reason for withdrawing",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when withdrawing: shown on the record's page and in the change log.",
+    )
+
 
 class PublicationAdminMixin:
     def _with_user(self, form_class, request):
         return type(form_class.__name__, (PublicationFormMixin, form_class), {"user": request.user})
 
 
-class PublicationModelAdmin(PublicationAdminMixin, admin.ModelAdmin):
+class ReviewedAdmin(PublicationAdminMixin, admin.ModelAdmin):
+    """Saves go through agreements/publishing.py: an editor's change of a public record becomes a
+    proposed revision; a direct change is version-checked; state changes are the door's actions.
+    part_models are inlines that belong to the record's content (an agreement's events, a
+    transfer's reported figures)."""
+
+    part_models = ()
+    has_publication_state = True
+
     def get_form(self, request, obj=None, **kwargs):
         return self._with_user(super().get_form(request, obj, **kwargs), request)
 
     def save_model(self, request, obj, form, change):
-        old_state = (
-            form.initial.get("publication_state", PublicationState.DRAFT)
-            if change
-            else PublicationState.DRAFT
-        )
-        if not may_change_publication(request.user, old_state, obj.publication_state):
-            raise PermissionDenied("Only publishers can publish or withdraw a record.")
-        super().save_model(request, obj, form, change)
+        # Everything is written in save_related, where the inlines are known: an edit waiting
+        # for review must not write the record first.
+        request._target_state = getattr(obj, "publication_state", None)
+        if not change:
+            if self.has_publication_state and obj.publication_state not in EDITOR_STATES:
+                obj.publication_state = PublicationState.DRAFT  # published by transition below
+            self._door(request, lambda: publishing.edit(
+                obj, request.user, loaded_version=None, proposed=None, write=obj.save
+            ))  # fmt: skip
 
+    def save_related(self, request, form, formsets, change):
+        obj = form.instance
+        parts = [formset for formset in formsets if formset.model in self.part_models]
+        others = [formset for formset in formsets if formset not in parts]
+        if not change:
+            form.save_m2m()
+            for formset in formsets:
+                self.save_formset(request, form, formset, change)
+        else:
+            target = request._target_state
+            if self.has_publication_state:
+                obj.publication_state = (
+                    type(obj).objects.values_list("publication_state", flat=True).get(pk=obj.pk)
+                )
+
+            def write():
+                obj.save()
+                form.save_m2m()
+                for formset in parts:
+                    self.save_formset(request, form, formset, change)
+
+            request._proposal = self._door(
+                request,
+                lambda: publishing.edit(
+                    obj,
+                    request.user,
+                    loaded_version=form.cleaned_data.get("loaded_version"),
+                    proposed=lambda: revisions.snapshot_from_forms(obj, form, parts),
+                    write=write,
+                ),
+            )
+            for formset in others:
+                self.save_formset(request, form, formset, change)
+        for formset in formsets:  # the admin's log message reads these, saved or proposed
+            for name in ("new_objects", "changed_objects", "deleted_objects"):
+                if not hasattr(formset, name):
+                    setattr(formset, name, [])
+        target = request._target_state
+        if self.has_publication_state and target != obj.publication_state:
+            outcome = self._door(
+                request,
+                lambda: publishing.transition(
+                    obj,
+                    request.user,
+                    target,
+                    reason=form.cleaned_data.get("public_reason", ""),
+                    with_transfers=form.cleaned_data.get("publish_transfers", True),
+                ),
+            )
+            for line in publishing.describe(outcome):
+                messages.info(request, line)
+
+    def _door(self, request, call):
+        """Run a publishing call; a refusal undoes the whole save and says why."""
+        try:
+            return call()
+        except publishing.Refused as refused:
+            raise RefusedSave(refused.message) from None
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "GET" and object_id:
+            self._announce_proposals(request, object_id)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except RefusedSave as refused:
+            # The transaction rolled back: nothing of this save was kept.
+            self.message_user(request, f"Not saved: {refused}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def _announce_proposals(self, request, object_id):
+        record = self.get_object(request, unquote(object_id))
+        if record is None:
+            return
+        revisions_of = ProposedRevision.objects.for_record(record).select_related(
+            "proposed_by", "decided_by"
+        )
+        pending = revisions_of.pending().first()
+        if pending:
+            messages.warning(
+                request,
+                format_html(
+                    'A <a href="{}">proposed revision (#{})</a> by {} is awaiting review; '
+                    "the public page shows the approved version until a publisher decides.",
+                    pending.get_absolute_url(),
+                    pending.pk,
+                    pending.proposed_by,
+                ),
+            )
+        mine = revisions_of.filter(proposed_by=request.user).exclude(state="pending").last()
+        if mine and mine.decided_at:
+            text = f"Your proposed revision #{mine.pk} was {mine.get_state_display().lower()}"
+            text += f" by {mine.decided_by}" if mine.decided_by else ""
+            text += f": {mine.decision_reason}" if mine.decision_reason else "."
+            messages.info(request, text)
+
+    def log_change(self, request, obj, message):
+        proposal = getattr(request, "_proposal", None)
+        if proposal is not None:
+            message = f"Proposed revision #{proposal.pk} (awaiting review)"
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request, obj):
+        proposal = getattr(request, "_proposal", None)
+        if proposal is None:
+            return super().response_change(request, obj)
+        self.message_user(
+            request,
+            format_html(
+                'Your change was saved as <a href="{}">proposed revision #{}</a>. The public '
+                "page keeps the approved version until a publisher approves it.",
+                proposal.get_absolute_url(),
+                proposal.pk,
+            ),
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(request.path)
+
+    def add_success_message(self, result, request):
+        super().add_success_message(result, request)
+        proposals = getattr(result, "proposals", [])
+        if proposals:
+            self.message_user(
+                request,
+                f"{len(proposals)} row(s) changed published records and were kept as proposed "
+                "revisions (" + ", ".join(f"#{p.pk}" for p in proposals) + ") for a publisher "
+                "to review; the public pages are unchanged until then.",
+                messages.WARNING,
+            )
+
+    # History restore: through the door, never the historical form's own save.
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        record = self.get_object(request, unquote(object_id))
+        if record is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if request.method == "POST" and "_change_history" not in request.POST:
+            if not self.has_change_permission(request, record):
+                raise PermissionDenied
+            version = get_object_or_404(
+                self.model.history.model, id=record.pk, history_id=version_id
+            )
+            try:
+                proposal = publishing.restore(
+                    record,
+                    version,
+                    request.user,
+                    loaded_version=request.POST.get("loaded_version") or None,
+                )
+            except publishing.Refused as refused:
+                self.message_user(request, f"Not restored: {refused.message}", messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            if proposal is not None:
+                request._proposal = proposal
+                return self.response_change(request, record)
+            self.message_user(
+                request,
+                f"Restored the content of the version of "
+                f"{version.history_date:%Y-%m-%d %H:%M}; the publication state is unchanged.",
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(
+                reverse(
+                    f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[record.pk]
+                )
+            )
+        messages.info(
+            request,
+            "Reverting restores this version's content, with its sources"
+            + (", events" if self.model is Agreement else "")
+            + (", nationalities and reported figures" if self.model is Transfer else "")
+            + ", never its publication state. A change to a published record goes to review.",
+        )
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        adminform = getattr(response, "context_data", {}).get("adminform")
+        if adminform is not None and "loaded_version" in adminform.form.fields:
+            adminform.form.initial["loaded_version"] = record.version
+        return response
+
+    # List actions: the same door.
     def get_actions(self, request):
         actions = super().get_actions(request)
         if not can_publish(request.user):
-            actions.pop("publish", None)
-            actions.pop("withdraw", None)
+            for name in ("publish", "publish_alone", "withdraw"):
+                actions.pop(name, None)
         return actions
+
+    def _each(self, request, queryset, call, done):
+        count = 0
+        for record in queryset:
+            try:
+                with transaction.atomic():
+                    outcome = call(record)
+            except publishing.Refused as refused:
+                self.message_user(request, refused.message, messages.ERROR)
+                continue
+            count += 1
+            for line in publishing.describe(outcome) if outcome else []:
+                self.message_user(request, line, messages.INFO)
+        self.message_user(request, f"{count} record(s) {done}.")
 
     @admin.action(description="Submit selected for review", permissions=["change"])
     def submit_for_review(self, request, queryset):
-        updated = 0
-        for record in queryset.filter(publication_state=PublicationState.DRAFT):
-            record.publication_state = PublicationState.IN_REVIEW
-            record.save()
-            updated += 1
-        self.message_user(request, f"{updated} record(s) submitted for review.")
+        drafts = queryset.filter(publication_state=PublicationState.DRAFT)
+        self._each(request, drafts, lambda r: publishing.submit(r, request.user), "submitted")
 
     @admin.action(description="Publish selected")
     def publish(self, request, queryset):
         if not can_publish(request.user):
             raise PermissionDenied
-        unsourced = self.unsourced(queryset)
-        if unsourced:
-            self.message_user(
-                request,
-                f"Not published: {', '.join(map(str, unsourced))}. {NEEDS_SOURCE}",
-                messages.ERROR,
-            )
-        published = 0
-        for record in queryset.exclude(pk__in=[r.pk for r in unsourced]):
-            if record.publication_state != PublicationState.PUBLISHED:
-                record.publication_state = PublicationState.PUBLISHED
-                record.save()
-                published += 1
-        self.message_user(request, f"{published} record(s) published.")
+        waiting = queryset.exclude(publication_state=PublicationState.PUBLISHED)
+        self._each(request, waiting, lambda r: publishing.publish(r, request.user), "published")
 
-    @admin.action(description="Withdraw selected from the public site")
+    @admin.action(description="Withdraw selected from the public site (asks for a reason)")
     def withdraw(self, request, queryset):
         if not can_publish(request.user):
             raise PermissionDenied
-        withdrawn = 0
-        for record in queryset.filter(publication_state=PublicationState.PUBLISHED):
-            record.publication_state = PublicationState.WITHDRAWN
-            record.save()
-            withdrawn += 1
-        self.message_user(request, f"{withdrawn} record(s) withdrawn.")
+        published = queryset.filter(publication_state=PublicationState.PUBLISHED)
+        reason = (request.POST.get("reason") or "").strip()
+        if "apply" in request.POST and reason:
+            self._each(
+                request,
+                published,
+                lambda r: publishing.withdraw(r, request.user, reason),
+                "withdrawn",
+            )
+            return None
+        if "apply" in request.POST:
+            self.message_user(request, "Say publicly why they are withdrawn.", messages.ERROR)
+        return TemplateResponse(
+            request,
+            "admin/agreements/withdraw_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Withdraw from the public site",
+                "opts": self.opts,
+                "records": published,
+                "reason": reason,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
-    def unsourced(self, queryset):
-        """Records in queryset that may not be published for lack of sources."""
-        raise NotImplementedError
+
+class RefusedSave(Exception):
+    """Raised inside the admin's save transaction so that all of it rolls back."""
 
 
 class MissingSourceFilter(admin.SimpleListFilter):
@@ -183,7 +465,7 @@ class AgreementEventInline(admin.StackedInline):
     autocomplete_fields = ["sources"]
 
 
-class TransferForm(forms.ModelForm):
+class TransferForm(VersionedForm):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("publication_state") == PublicationState.PUBLISHED and not cleaned.get(
@@ -208,6 +490,7 @@ class TransferInline(PublicationAdminMixin, admin.StackedInline):
         "sources",
         "publication_state",
         "internal_notes",
+        "loaded_version",
     ]
     autocomplete_fields = ["from_country", "to_country", "nationalities", "sources"]
 
@@ -217,9 +500,23 @@ class TransferInline(PublicationAdminMixin, admin.StackedInline):
         return formset
 
 
+class AgreementForm(VersionedForm):
+    public_reason = StateChangeFields.base_fields["public_reason"]
+    publish_transfers = forms.BooleanField(
+        label="Publish its transfers too",
+        required=False,
+        initial=True,
+        help_text="When publishing: also publish its transfers that cite a source (you are told "
+        "which were left and why).",
+    )
+
+
+# ReviewedAdmin first: its save, restore and actions take precedence over the library admins'.
 @admin.register(Agreement)
-class AgreementAdmin(ImportExportModelAdmin, SimpleHistoryAdmin, PublicationModelAdmin):
+class AgreementAdmin(ReviewedAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [AgreementResource]
+    form = AgreementForm
+    part_models = (AgreementEvent,)
     list_display = [
         "title",
         "sending_country",
@@ -251,8 +548,8 @@ class AgreementAdmin(ImportExportModelAdmin, SimpleHistoryAdmin, PublicationMode
     readonly_fields = ["created_at", "updated_at", "public_link"]
     inlines = [AgreementEventInline, TransferInline]
     formfield_overrides = URL_FIELDS
-    actions = ["submit_for_review", "publish", "withdraw"]
-    history_list_display = ["publication_state", "status"]
+    actions = ["submit_for_review", "publish", "publish_alone", "withdraw"]
+    history_list_display = ["publication_state", "status", "version"]
     fieldsets = [
         (
             None,
@@ -289,9 +586,17 @@ class AgreementAdmin(ImportExportModelAdmin, SimpleHistoryAdmin, PublicationMode
         (
             "Review and publication",
             {
-                "fields": ["publication_state", "internal_notes", ("created_at", "updated_at")],
+                "fields": [
+                    "publication_state",
+                    "public_reason",
+                    "publish_transfers",
+                    "internal_notes",
+                    ("created_at", "updated_at"),
+                    "loaded_version",
+                ],
                 "description": "Editors move a record between Draft and In review; "
-                "only publishers can publish or withdraw it.",
+                "only publishers can publish or withdraw it. An editor's change to a "
+                "published record is kept as a proposed revision until a publisher approves.",
             },
         ),
     ]
@@ -303,22 +608,79 @@ class AgreementAdmin(ImportExportModelAdmin, SimpleHistoryAdmin, PublicationMode
         label = "public page" if obj.is_published else "preview (staff only until published)"
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), label)
 
-    def unsourced(self, queryset):
-        return list(queryset.filter(pk__in=Agreement.objects.missing_sources().values("pk")))
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if can_publish(request.user):
+            return fieldsets
+        hidden = {"public_reason", "publish_transfers"}  # publishers' choices only
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+            for name, options in fieldsets
+        ]
 
+    @admin.action(description="Publish selected, without their transfers")
+    def publish_alone(self, request, queryset):
+        if not can_publish(request.user):
+            raise PermissionDenied
+        waiting = queryset.exclude(publication_state=PublicationState.PUBLISHED)
+        self._each(
+            request,
+            waiting,
+            lambda record: publishing.publish(record, request.user, with_transfers=False),
+            "published",
+        )
 
-class EventForm(forms.ModelForm):
-    def clean(self):
-        cleaned = super().clean()
-        agreement = cleaned.get("agreement")
-        if agreement and agreement.is_published and not cleaned.get("sources"):
-            self.add_error("sources", "The agreement is published: " + NEEDS_SOURCE)
-        return cleaned
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Transfer:
+            return super().save_formset(request, form, formset, change)
+        # Each transfer is a record of its own: its own version, state and review.
+        for transfer_form in formset.forms:
+            if formset.can_delete and formset._should_delete_form(transfer_form):
+                continue
+            if transfer_form.has_changed():
+                self._save_inline_transfer(request, formset, transfer_form)
+        return None
+
+    def _save_inline_transfer(self, request, formset, transfer_form):
+        transfer = transfer_form.instance
+        transfer.agreement = formset.instance
+        target = transfer.publication_state
+        if transfer.pk is None:
+            if target not in EDITOR_STATES:
+                transfer.publication_state = PublicationState.DRAFT
+            self._door(request, lambda: publishing.edit(
+                transfer, request.user, loaded_version=None, proposed=None, write=transfer_form.save
+            ))  # fmt: skip
+        else:
+            transfer.publication_state = Transfer.objects.values_list(
+                "publication_state", flat=True
+            ).get(pk=transfer.pk)
+            proposal = self._door(
+                request,
+                lambda: publishing.edit(
+                    transfer,
+                    request.user,
+                    loaded_version=transfer_form.cleaned_data.get("loaded_version"),
+                    proposed=lambda: revisions.snapshot_from_forms(transfer, transfer_form),
+                    write=transfer_form.save,
+                ),
+            )
+            if proposal is not None:
+                messages.success(
+                    request,
+                    f"Your change to the transfer “{transfer}” was saved as proposed revision "
+                    f"#{proposal.pk}, for a publisher to review.",
+                )
+        if target != transfer.publication_state:
+            self._door(request, lambda: publishing.transition(transfer, request.user, target))
 
 
 @admin.register(AgreementEvent)
 class AgreementEventAdmin(SimpleHistoryAdmin):
-    form = EventForm
+    """Events are part of their agreement's content: they are written only on the agreement's
+    page, where a change to a published agreement goes to review with the rest of it. Here they
+    can be found and read."""
+
     list_display = ["agreement", "kind", "date", "date_precision", "source_count"]
     list_filter = ["kind", "date_precision"]
     list_select_related = ["agreement"]
@@ -333,6 +695,15 @@ class AgreementEventAdmin(SimpleHistoryAdmin):
     def source_count(self, obj):
         return obj.source_total
 
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 class ReportedFigureInline(admin.TabularInline):
     model = ReportedFigure
@@ -341,10 +712,15 @@ class ReportedFigureInline(admin.TabularInline):
     autocomplete_fields = ["source"]
 
 
+class TransferAdminForm(TransferForm):
+    public_reason = StateChangeFields.base_fields["public_reason"]
+
+
 @admin.register(Transfer)
-class TransferAdmin(ImportExportModelAdmin, SimpleHistoryAdmin, PublicationModelAdmin):
+class TransferAdmin(ReviewedAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [TransferResource]
-    form = TransferForm
+    form = TransferAdminForm
+    part_models = (ReportedFigure,)
     list_display = [
         "__str__",
         "agreement",
@@ -367,10 +743,13 @@ class TransferAdmin(ImportExportModelAdmin, SimpleHistoryAdmin, PublicationModel
     readonly_fields = ["created_at", "updated_at"]
     inlines = [ReportedFigureInline]
     actions = ["submit_for_review", "publish", "withdraw"]
-    history_list_display = ["publication_state", "people"]
+    history_list_display = ["publication_state", "people", "version"]
 
-    def unsourced(self, queryset):
-        return list(queryset.filter(pk__in=Transfer.objects.missing_sources().values("pk")))
+    def get_fields(self, request, obj=None):
+        fields = [f for f in super().get_fields(request, obj) if f != "loaded_version"]
+        if not can_publish(request.user):
+            fields = [f for f in fields if f != "public_reason"]
+        return [*fields, "loaded_version"]
 
 
 class UsageFilter(admin.SimpleListFilter):
@@ -408,9 +787,15 @@ class ArchiveFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SourceForm(VersionedForm):
+    pass
+
+
 @admin.register(Source)
-class SourceAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+class SourceAdmin(ReviewedAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [SourceResource]
+    form = SourceForm
+    has_publication_state = False
     list_display = ["title", "publisher", "published_on", "kind", "has_archive", "link"]
     list_filter = [ArchiveFilter, "kind", UsageFilter]
     search_fields = ["title", "publisher", "url"]

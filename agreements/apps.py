@@ -22,6 +22,10 @@ class AgreementsConfig(AppConfig):
             post_delete.connect(_content_changed, sender=model, weak=False)
             for field in model._meta.local_many_to_many:
                 m2m_changed.connect(_content_changed, sender=field.remote_field.through, weak=False)
+        # Nothing cited can vanish: a cited source or a used country refuses to be deleted.
+        from agreements import protection
+
+        protection.connect()
 
 
 def _ensure_groups(sender, using="default", **kwargs):

@@ -1,21 +1,25 @@
 """The public change log: what changed in published records, and when.
 
 Built from the django-simple-history tables. Only changes made while a record was published
-are listed, and only for records that are published now (a withdrawn record's history leaves
-the public log with it). Editors' identities, internal notes and the sources' history stay
-private. A page of entries costs a fixed number of queries: one union query for the page and
-two per record type for the rows and their predecessors.
+are listed, and only for records that are published now or were withdrawn after publication
+(agreements.tombstones): a withdrawn record keeps its earlier public entries, followed by a
+"Withdrawn" entry with the Publisher's public reason, and nothing changed after it. A record
+returned to draft leaves the log. Editors' identities, internal notes and the sources' history
+stay private. A page of entries costs a fixed number of queries: one union query for the page
+and three per record type for the rows, their predecessors and the current records.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import CharField, F, OuterRef, Subquery, Value
+from django.db.models import CharField, F, OuterRef, Q, Subquery, Value
 
 from agreements.dates import format_partial_date
 from agreements.models import Agreement, AgreementEvent, PublicationState, Transfer
+from agreements.tombstones import on_record_agreements, on_record_transfers
 
 PUBLISHED = PublicationState.PUBLISHED
+WITHDRAWN = PublicationState.WITHDRAWN
 # Never shown publicly, and not counted as a change.
 PRIVATE_FIELDS = {"internal_notes", "history_user", "history_change_reason"}
 # Fields whose old and new values are short enough to show; long texts just say "edited".
@@ -40,8 +44,9 @@ class Entry:
     key: str  # stable id for feeds and anchors
     record: str
     url: str
-    action: str  # "Published", "Updated", "Added"
+    action: str  # "Published", "Updated", "Added", "Withdrawn"
     changes: list[Change] = field(default_factory=list)
+    reason: str = ""  # a withdrawal's public reason
 
 
 def _first_published(agreement_ref):
@@ -50,17 +55,48 @@ def _first_published(agreement_ref):
     return Subquery(rows.order_by("history_date").values("history_date")[:1])
 
 
+def _previous_state(model):
+    """The state of the history row's predecessor (the same order as _describe's)."""
+    earlier = model.history.filter(id=OuterRef("id")).filter(
+        Q(history_date__lt=OuterRef("history_date"))
+        | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
+    )
+    return Subquery(
+        earlier.order_by("-history_date", "-history_id").values("publication_state")[:1]
+    )
+
+
+def _public_states(model, records):
+    """History rows of records that were public: versions in the published state, and each
+    withdrawal of a published version."""
+    return (
+        model.history.filter(id__in=records.values("pk"))
+        .alias(previous_state=_previous_state(model))
+        .filter(
+            Q(publication_state=PUBLISHED)
+            | Q(publication_state=WITHDRAWN, previous_state=PUBLISHED)
+        )
+    )
+
+
+# A part of an agreement (an event, a transfer) changed while the agreement was public: not
+# after the agreement was withdrawn (these rows' agreement_id is the agreement at that time).
+_WHILE_AGREEMENT_PUBLIC = Q(agreement__publication_state=PUBLISHED) | Q(
+    history_date__lte=F("agreement__withdrawn_at")
+)
+
+
 def public_change_rows(agreement=None):
     """A union of (kind, history_id, history_date) rows, newest first."""
-    published_agreements = Agreement.objects.published().values("pk")
-    published_transfers = Transfer.objects.published().values("pk")
-
-    agreements = Agreement.history.filter(publication_state=PUBLISHED, id__in=published_agreements)
-    transfers = Transfer.history.filter(publication_state=PUBLISHED, id__in=published_transfers)
+    agreements = _public_states(Agreement, on_record_agreements())
+    transfers = _public_states(Transfer, on_record_transfers()).filter(
+        Q(agreement__isnull=True) | _WHILE_AGREEMENT_PUBLIC
+    )
     events = (
-        AgreementEvent.history.filter(agreement_id__in=published_agreements)
+        AgreementEvent.history.filter(agreement_id__in=on_record_agreements().values("pk"))
         .alias(since=_first_published(OuterRef("agreement_id")))
         .filter(history_date__gte=F("since"))
+        .filter(_WHILE_AGREEMENT_PUBLIC)
     )
     if agreement is not None:
         agreements = agreements.filter(id=agreement.pk)
@@ -132,7 +168,9 @@ def _describe(kind, history_ids):
 def _entry(kind, row, previous, instance, model):
     if kind == "event":
         record = f"{instance.agreement.title}: {instance.get_kind_display().lower()}, {instance.date_display}"
-        url = instance.agreement.get_absolute_url() + "#timeline"
+        url = instance.agreement.get_absolute_url()
+        if instance.agreement.is_published:  # a withdrawn agreement's page has no timeline
+            url += "#timeline"
     else:
         record = str(instance)
         url = instance.get_absolute_url()
@@ -144,10 +182,15 @@ def _entry(kind, row, previous, instance, model):
         for f in model._meta.concrete_fields
         if f.editable and not f.primary_key and f.name not in PRIVATE_FIELDS
     ]
+    was_published = getattr(previous, "publication_state", PUBLISHED) == PUBLISHED
+    if getattr(row, "publication_state", None) == WITHDRAWN:
+        if previous is None or not was_published:
+            return None  # a change while withdrawn is not public
+        entry.action, entry.reason = "Withdrawn", row.withdrawal_reason
+        return entry
     if previous is None:
         entry.action = "Added" if kind == "event" else "Published"
         return entry
-    was_published = getattr(previous, "publication_state", PUBLISHED) == PUBLISHED
     if not was_published:
         entry.action = "Published"
         return entry

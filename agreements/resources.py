@@ -7,8 +7,9 @@ Imported records are drafts: the publication state is exported but never importe
 
 from import_export import fields, resources, widgets
 
+from agreements import publishing, revisions
 from agreements.dates import DatePrecision, format_iso_partial_date, parse_partial_date
-from agreements.models import Agreement, Country, Source, Transfer
+from agreements.models import Agreement, Country, RevisionKind, Source, Transfer
 
 
 class LookupWidget(widgets.ForeignKeyWidget):
@@ -90,12 +91,67 @@ class PartialDateField(fields.Field):
 
 
 class AllOrNothingResource(resources.ModelResource):
-    """One bad row, whether an error or a validation failure, and the whole import rolls back."""
+    """One bad row, whether an error or a validation failure, and the whole import rolls back.
+
+    A row that changes an existing record goes through agreements/publishing.py like a form: an
+    editor's row that changes a published record (or a source a published record cites) becomes
+    a proposed revision, and the live record is untouched until a publisher approves it. New
+    rows are drafts. Imports run from code with no user (none exist today) write directly."""
 
     def import_data(self, dataset, **kwargs):
         kwargs["use_transactions"] = True
         kwargs["rollback_on_validation_errors"] = True
+        self.proposals = []
         return super().import_data(dataset, **kwargs)
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        user = kwargs.get("user")
+        if is_create or user is None:
+            return super().save_instance(instance, is_create, row, **kwargs)
+        live = type(instance).objects.get(pk=instance.pk)
+
+        def write():
+            super(AllOrNothingResource, self).save_instance(instance, is_create, row, **kwargs)
+            self._save_m2m_now(instance, row, **kwargs)
+
+        def proposed():
+            data = revisions.snapshot(live)
+            data["fields"] = revisions.snapshot_fields(instance)
+            for field in self._m2m_fields(row):
+                data[field.attribute] = sorted(obj.pk for obj in field.clean(row))
+            return data
+
+        proposal = publishing.edit(
+            instance,
+            user,
+            loaded_version=None,  # a file carries no version: compared with the record now
+            proposed=proposed,
+            write=write,
+            kind=RevisionKind.IMPORT,
+            note="CSV import",
+        )
+        instance._m2m_handled = True
+        if proposal is not None:
+            self.proposals.append(proposal)
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        result.proposals = list(self.proposals)
+
+    def _m2m_fields(self, row):
+        return [
+            field
+            for field in self.get_import_fields()
+            if isinstance(field.widget, widgets.ManyToManyWidget) and field.column_name in row
+        ]
+
+    def _save_m2m_now(self, instance, row, **kwargs):
+        super().save_m2m(instance, row, **kwargs)
+
+    def save_m2m(self, instance, row, **kwargs):
+        if getattr(instance, "_m2m_handled", False):
+            return  # written (or proposed) with the record, through the door
+        super().save_m2m(instance, row, **kwargs)
 
     def get_queryset(self):
         return super().get_queryset().order_by("pk")

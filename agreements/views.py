@@ -1,4 +1,5 @@
 import datetime
+import re
 
 from django import forms
 from django.contrib.syndication.views import Feed
@@ -21,11 +22,17 @@ from agreements.models import (
     Agreement,
     AgreementEvent,
     Country,
+    PublicationState,
     ReportedFigure,
     Source,
     Transfer,
 )
 from agreements.search import search
+from agreements.tombstones import (
+    agreement_tombstone,
+    on_record_agreements,
+    transfer_tombstone,
+)
 from agreements.trends import agreement_timeline, people_per_month
 from agreements.worldmap import world_map
 from tracker.caching import memoize
@@ -114,10 +121,33 @@ def can_preview(user) -> bool:
     return user.is_staff and user.has_perm("agreements.view_agreement")
 
 
+def gone(request, tombstone):
+    """410 Gone: the record was public and is withdrawn; its page says when and why."""
+    return render(request, "agreements/withdrawn.html", {"tombstone": tombstone}, status=410)
+
+
+class TombstoneMixin:
+    """A record readers cannot see answers 410 with its tombstone if it was withdrawn after
+    publication, else 404. Looked up only after the record was not found, so published pages
+    pay nothing for it; staff who can preview see the marked preview instead."""
+
+    def find_tombstone(self):
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            tombstone = self.find_tombstone()
+            if tombstone is None:
+                raise
+            return gone(request, tombstone)
+
+
 TRANSFER_LIMIT = 25
 
 
-class AgreementDetailView(DetailView):
+class AgreementDetailView(TombstoneMixin, DetailView):
     template_name = "agreements/agreement_detail.html"
     context_object_name = "agreement"
 
@@ -156,6 +186,9 @@ class AgreementDetailView(DetailView):
         context["transfer_limit"] = TRANSFER_LIMIT
         return context
 
+    def find_tombstone(self):
+        return agreement_tombstone(self.kwargs["slug"])
+
 
 class TransferListView(PublicListView):
     filterset_class = TransferFilter
@@ -179,7 +212,7 @@ class SourceListView(PublicListView):
         return Source.objects.filter(cited_publicly()).order_by("-published_on", "url")
 
 
-class TransferDetailView(DetailView):
+class TransferDetailView(TombstoneMixin, DetailView):
     template_name = "agreements/transfer_detail.html"
     context_object_name = "transfer"
 
@@ -194,6 +227,9 @@ class TransferDetailView(DetailView):
             "sources",
             Prefetch("reported_figures", queryset=ReportedFigure.objects.select_related("source")),
         )
+
+    def find_tombstone(self):
+        return transfer_tombstone(self.kwargs["pk"])
 
 
 def country_list(request):
@@ -311,9 +347,19 @@ def top_and_others(rows, key, noun):
 
 CHANGES_PAGE_SIZE = 50
 
+# Characters XML 1.0 cannot carry at all (escaping does not help): the feed generator refuses
+# them, so one in a title or a reason would break the whole feed.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def feed_text(text):
+    """text as an Atom feed can carry it."""
+    return _NOT_XML.sub("", text)
+
 
 def change_log(request, slug=None):
-    agreement = get_object_or_404(Agreement.objects.published(), slug=slug) if slug else None
+    # A withdrawn agreement keeps its log: its earlier public changes, then the withdrawal.
+    agreement = get_object_or_404(on_record_agreements(), slug=slug) if slug else None
     paginator = Paginator(
         public_change_rows(agreement), CHANGES_PAGE_SIZE, allow_empty_first_page=True
     )
@@ -340,16 +386,20 @@ class ChangesFeed(Feed):
         return entries_for(list(public_change_rows()[:CHANGES_PAGE_SIZE]))
 
     def item_title(self, item):
-        return f"{item.action}: {item.record}"
+        return feed_text(f"{item.action}: {item.record}")
 
     def item_description(self, item):
+        if item.reason:  # a withdrawal: the Publisher's public reason
+            return feed_text(item.reason)
         if not item.changes:
             return item.action
-        return "; ".join(
-            f"{change.label}: {change.old} → {change.new}"
-            if change.new
-            else f"{change.label} edited"
-            for change in item.changes
+        return feed_text(
+            "; ".join(
+                f"{change.label}: {change.old} → {change.new}"
+                if change.new
+                else f"{change.label} edited"
+                for change in item.changes
+            )
         )
 
     def item_link(self, item):
@@ -414,20 +464,27 @@ class AgreementsFeed(Feed):
         return "Third-country transfer agreements as they are added or change."
 
     def items(self, country):
-        agreements = Agreement.objects.published().with_parties()
+        # Withdrawn agreements stay as an entry saying so, for readers who follow them.
+        agreements = on_record_agreements().with_parties()
         if country:
             agreements = agreements.involving(country)
         return agreements.order_by("-updated_at", "id")[:50]
 
     def item_title(self, agreement):
-        return agreement.title
+        if agreement.publication_state == PublicationState.WITHDRAWN:
+            return feed_text(f"Withdrawn: {agreement.title}")
+        return feed_text(agreement.title)
 
     def item_description(self, agreement):
+        if agreement.publication_state == PublicationState.WITHDRAWN:
+            return feed_text(agreement.withdrawal_reason)
         parties = f"{agreement.sending_country.name} → {agreement.receiving_country.name}"
-        return f"{parties}. {agreement.get_status_display()}. {agreement.summary}"
+        return feed_text(f"{parties}. {agreement.get_status_display()}. {agreement.summary}")
 
     def item_pubdate(self, agreement):
         return agreement.created_at
 
     def item_updateddate(self, agreement):
+        if agreement.publication_state == PublicationState.WITHDRAWN:
+            return agreement.withdrawn_at
         return agreement.updated_at

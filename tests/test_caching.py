@@ -5,10 +5,12 @@ import socket
 import pytest
 from django.core.cache import caches
 from django.test import Client, override_settings
+from django.utils import timezone
 from django.utils.http import http_date
 
 from agreements.models import Agreement
 from tests.factories import AgreementFactory
+from tests.helpers import change_url, loaded_form
 
 pytestmark = pytest.mark.django_db
 
@@ -47,15 +49,10 @@ def test_an_edit_in_the_admin_appears_on_the_next_anonymous_request(
 ):
     reader = Client()
     assert b"Original title" in reader.get(agreement.get_absolute_url()).content
-    agreement.title = "Edited in the admin"
     # Same form the admin posts; only the title changes.
-    from django.forms.models import model_to_dict
-
-    data = {k: v for k, v in model_to_dict(agreement).items() if v is not None}
-    data["sources"] = []
-    for prefix in ("events", "transfers"):
-        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
-    publisher_client.post(f"/admin/agreements/agreement/{agreement.pk}/change/", data)
+    data = loaded_form(publisher_client, change_url(agreement))
+    data["title"] = "Edited in the admin"
+    publisher_client.post(change_url(agreement), data)
     agreement.refresh_from_db()
     assert agreement.title == "Edited in the admin"
     assert b"Edited in the admin" in reader.get(agreement.get_absolute_url()).content
@@ -64,8 +61,10 @@ def test_an_edit_in_the_admin_appears_on_the_next_anonymous_request(
 def test_withdrawal_removes_the_cached_page_at_once(client, agreement):
     assert client.get(agreement.get_absolute_url()).status_code == 200
     agreement.publication_state = "withdrawn"
+    agreement.withdrawn_at = timezone.now()
+    agreement.withdrawal_reason = "Duplicate of another record."
     agreement.save()
-    assert client.get(agreement.get_absolute_url()).status_code == 404
+    assert client.get(agreement.get_absolute_url()).status_code == 410  # its tombstone
     assert b"Original title" not in client.get("/agreements/").content
 
 

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from agreements.models import Agreement, Source, Transfer
 from tests.factories import AgreementFactory, SourceFactory, TransferFactory
+from tests.helpers import change_form
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,6 @@ def test_history_records_each_curated_model(factory):
 
 def test_history_records_who_changed_what_through_the_admin(editor_client, editor):
     agreement = AgreementFactory(publication_state="draft", summary="Old summary")
-    from tests.test_review import change_form
 
     response = editor_client.post(
         reverse("admin:agreements_agreement_change", args=[agreement.pk]),

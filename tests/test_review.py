@@ -11,37 +11,9 @@ from tests.factories import (
     TransferFactory,
     country,
 )
+from tests.helpers import change_form, change_url
 
 pytestmark = pytest.mark.django_db
-
-
-def change_form(agreement, **overrides):
-    """The agreement's admin change form as a browser would post it, with no inline rows."""
-    data = {
-        "title": agreement.title,
-        "slug": agreement.slug,
-        "sending_country": agreement.sending_country_id,
-        "receiving_country": agreement.receiving_country_id,
-        "kind": agreement.kind,
-        "status": agreement.status,
-        "legal_bindingness": agreement.legal_bindingness,
-        "text_disclosure": agreement.text_disclosure,
-        "announced_precision": "day",
-        "signed_precision": "day",
-        "in_force_precision": "day",
-        "ended_precision": "day",
-        "publication_state": agreement.publication_state,
-        "events-TOTAL_FORMS": "0",
-        "events-INITIAL_FORMS": "0",
-        "transfers-TOTAL_FORMS": "0",
-        "transfers-INITIAL_FORMS": "0",
-    }
-    data.update(overrides)
-    return data
-
-
-def change_url(agreement):
-    return reverse("admin:agreements_agreement_change", args=[agreement.pk])
 
 
 @pytest.fixture

@@ -32,6 +32,9 @@ PAGE_KEY_PREFIX = "public-page"
 # add theirs again on every reply.
 _REPLAYED_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language")
 _NEVER_CACHED_PATHS = ("/healthz", "/readyz")
+# 410 is a withdrawn record's page (agreements.tombstones): one per record that ever existed,
+# unlike 404s, which any made-up address produces.
+_CACHED_STATUSES = (200, 410)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # An upsert, so it also works after the table was emptied (a restore, a test flush).
@@ -104,7 +107,8 @@ def _last_modified(changed_at: datetime) -> int:
 
 
 class PublicPageCacheMiddleware:
-    """Serve anonymous GET requests from the cache; store 200 responses that set no cookie.
+    """Serve anonymous GET requests from the cache; store 200 responses, and the 410 Gone
+    pages of withdrawn records, that set no cookie.
 
     Requests with a session cookie (editors, who may see previews and admin links) are never
     served from or stored in the cache.
@@ -181,7 +185,7 @@ class PublicPageCacheMiddleware:
     def _cacheable_response(response) -> bool:
         cache_control = response.get("Cache-Control", "")
         return (
-            response.status_code == 200
+            response.status_code in _CACHED_STATUSES
             and not response.cookies
             and "private" not in cache_control
             and "no-store" not in cache_control

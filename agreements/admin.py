@@ -26,6 +26,7 @@ from agreements.models import (
     can_publish,
     may_change_publication,
 )
+from agreements.protection import ProtectedDeleteAdmin
 from agreements.resources import AgreementResource, SourceResource, TransferResource
 
 # Editors paste links without a scheme; assume https (Django 6's default) rather than http.
@@ -118,7 +119,7 @@ class PublicationFormMixin:
                     "it first, or its author can withdraw it."
                 )
         state = cleaned.get("publication_state")
-        old_state = self.instance.publication_state if self.instance.pk else None
+        old_state = getattr(self.instance, "publication_state", None) if self.instance.pk else None
         if (
             "public_reason" in self.fields
             and state == PublicationState.WITHDRAWN
@@ -302,7 +303,9 @@ class ReviewedAdmin(PublicationAdminMixin, admin.ModelAdmin):
         record = self.get_object(request, unquote(object_id))
         if record is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if request.method == "POST" and "_change_history" not in request.POST:
+        # Every POST restores through the door: the library's own save would write the
+        # historical row's fields and sources directly.
+        if request.method == "POST":
             if not self.has_change_permission(request, record):
                 raise PermissionDenied
             version = get_object_or_404(
@@ -435,7 +438,7 @@ class MissingSourceFilter(admin.SimpleListFilter):
 
 
 @admin.register(Country)
-class CountryAdmin(admin.ModelAdmin):
+class CountryAdmin(ProtectedDeleteAdmin, admin.ModelAdmin):
     list_display = ["name", "code", "alpha3", "region", "is_state"]
     list_filter = ["region", "is_state"]
     search_fields = ["name", "code", "alpha3"]
@@ -792,7 +795,7 @@ class SourceForm(VersionedForm):
 
 
 @admin.register(Source)
-class SourceAdmin(ReviewedAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
+class SourceAdmin(ProtectedDeleteAdmin, ReviewedAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [SourceResource]
     form = SourceForm
     has_publication_state = False
@@ -810,3 +813,6 @@ class SourceAdmin(ReviewedAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
     @admin.display(description="URL")
     def link(self, obj):
         return format_html('<a href="{}" rel="noopener noreferrer">open</a>', obj.url)
+
+
+from agreements import admin_review  # noqa: E402, F401

@@ -13,10 +13,12 @@ class AgreementsConfig(AppConfig):
         # Any saved, deleted or re-linked record (countries, agreements, events, transfers,
         # sources, figures, and the history rows behind the change log) makes every cached
         # public page stale.
-        from agreements.models import ContentVersion
+        from agreements.models import ContentVersion, ProposedRevision
 
         for model in self.get_models():
-            if model is ContentVersion:
+            # Proposals are never public: a proposal waiting for review leaves every cached
+            # page as it is.
+            if model in (ContentVersion, ProposedRevision):
                 continue
             post_save.connect(_content_changed, sender=model, weak=False)
             post_delete.connect(_content_changed, sender=model, weak=False)

@@ -87,8 +87,8 @@ def snapshot(record):
     data["sources"] = _ids(record.sources.values_list("pk", flat=True))
     if model is Agreement:
         data["events"] = [
-            _event(event, event.sources.values_list("pk", flat=True))
-            for event in record.events.order_by("date", "id")
+            _event(event, (source.pk for source in event.sources.all()))
+            for event in record.events.order_by("date", "id").prefetch_related("sources")
         ]
     elif model is Transfer:
         data["nationalities"] = _ids(record.nationalities.values_list("pk", flat=True))
@@ -165,13 +165,22 @@ def snapshot_from_history(record, version):
 
 
 def _parts_as_of(model, parent_attname, parent_id, version):
-    """History rows of model's parts of the parent as they stood at version's time."""
-    ever = model.history.filter(**{parent_attname: parent_id}).values("id")
-    rows = (
-        model.history.filter(id__in=ever, history_date__lte=version.history_date)
-        .order_by("id", "-history_date", "-history_id")
-        .distinct("id")
+    """History rows of model's parts of the parent as they stood in that version.
+
+    A save writes the record first and its parts after it (the admin saves inlines last), so a
+    version's parts are those standing just before the record's next version (or now)."""
+    later = (
+        type(version)
+        .objects.filter(id=version.id, history_date__gt=version.history_date)
+        .order_by("history_date", "history_id")
+        .values_list("history_date", flat=True)
+        .first()
     )
+    ever = model.history.filter(**{parent_attname: parent_id}).values("id")
+    rows = model.history.filter(id__in=ever)
+    if later is not None:
+        rows = rows.filter(history_date__lt=later)
+    rows = rows.order_by("id", "-history_date", "-history_id").distinct("id")
     kept = [
         row for row in rows if row.history_type != "-" and getattr(row, parent_attname) == parent_id
     ]

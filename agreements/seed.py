@@ -17,6 +17,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from agreements import publishing
 from agreements.dates import DatePrecision, parse_partial_date
 from agreements.models import (
     AGREEMENT_DATE_FIELDS,
@@ -77,6 +78,8 @@ def _upsert(model, stats: SeedStats, lookup: dict, values: dict, rank: int = 0):
     if changed:
         for name in changed:
             setattr(instance, name, values[name])
+        if hasattr(instance, "version"):
+            instance.version += 1  # an editor's form opened before this load is now stale
         _validate(instance)
         instance.save()
         stats.count(stats.updated, model)
@@ -255,3 +258,11 @@ def _load_agreement(data: dict, stats: SeedStats, country, cited) -> None:
                     "note": figure.get("note") or "",
                 },
             )
+    # The seed publishes what it loads: the same source rule as every other path to publication.
+    problems = publishing.blockers(agreement) + [
+        problem
+        for transfer in agreement.transfers.all()
+        for problem in publishing.blockers(transfer)
+    ]
+    if problems:
+        raise SeedError(f"{where}: " + " ".join(problems))

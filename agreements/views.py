@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.functional import cached_property
+from django.utils.html import escape
+from django.utils.text import normalize_newlines
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
@@ -353,8 +355,13 @@ _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def feed_text(text):
-    """text as an Atom feed can carry it."""
+    """Plain text as an Atom feed can carry it (entry titles are plain text)."""
     return _NOT_XML.sub("", text)
+
+
+def feed_html(text):
+    """Plain text as an Atom summary, which Django marks type="html": escaped, lines kept."""
+    return escape(normalize_newlines(feed_text(text))).replace("\n", "<br>")
 
 
 def change_log(request, slug=None):
@@ -390,10 +397,10 @@ class ChangesFeed(Feed):
 
     def item_description(self, item):
         if item.reason:  # a withdrawal: the Publisher's public reason
-            return feed_text(item.reason)
+            return feed_html(item.reason)
         if not item.changes:
             return item.action
-        return feed_text(
+        return feed_html(
             "; ".join(
                 f"{change.label}: {change.old} → {change.new}"
                 if change.new
@@ -477,9 +484,9 @@ class AgreementsFeed(Feed):
 
     def item_description(self, agreement):
         if agreement.publication_state == PublicationState.WITHDRAWN:
-            return feed_text(agreement.withdrawal_reason)
+            return feed_html(agreement.withdrawal_reason)
         parties = f"{agreement.sending_country.name} → {agreement.receiving_country.name}"
-        return feed_text(f"{parties}. {agreement.get_status_display()}. {agreement.summary}")
+        return feed_html(f"{parties}. {agreement.get_status_display()}. {agreement.summary}")
 
     def item_pubdate(self, agreement):
         return agreement.created_at

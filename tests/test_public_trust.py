@@ -72,7 +72,9 @@ def test_a_withdrawn_record_disappears_from_every_public_surface(publisher_clien
         assert "Vanishing Camp" not in content, url
     for url in WITHDRAWAL_SURFACES:
         content = content_of(url)
-        assert "Withdrawn: Vanishing Deal" in content or "Withdrawn</strong> agreement" in content, url
+        assert (
+            "Withdrawn: Vanishing Deal" in content or "Withdrawn</strong> agreement" in content
+        ), url
         assert "Duplicate of another record." in content, url
         assert "Vanishing Camp" not in content, url
     assert client.get("/agreements/vanishing-deal/").status_code == 410

@@ -67,12 +67,13 @@ def test_crafted_post_cannot_withdraw(editor_client):
     assert response.status_code in (200, 302)
 
 
-def test_editor_editing_a_published_record_keeps_it_published(editor_client):
-    published = AgreementFactory()
+def test_editor_editing_a_published_record_proposes_a_revision(editor_client):
+    published = AgreementFactory(title="Approved title")
     response = editor_client.post(change_url(published), change_form(published, title="Renamed"))
     assert response.status_code == 302
     published.refresh_from_db()
-    assert (published.title, published.publication_state) == ("Renamed", "published")
+    assert (published.title, published.publication_state) == ("Approved title", "published")
+    assert published.revisions.get().data["fields"]["title"] == "Renamed"
 
 
 def test_editor_cannot_use_the_publish_action(editor_client, draft):

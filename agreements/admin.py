@@ -4,7 +4,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Count, Exists, OuterRef
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -120,13 +120,15 @@ class PublicationFormMixin:
                 )
         state = cleaned.get("publication_state")
         old_state = getattr(self.instance, "publication_state", None) if self.instance.pk else None
-        if (
-            "public_reason" in self.fields
-            and state == PublicationState.WITHDRAWN
-            and old_state != PublicationState.WITHDRAWN
-            and not (cleaned.get("public_reason") or "").strip()
-        ):
-            self.add_error("public_reason", "Say publicly why the record is withdrawn.")
+        if state == PublicationState.WITHDRAWN and old_state != PublicationState.WITHDRAWN:
+            if "public_reason" not in self.fields:  # an inline row has no room for the reason
+                self.add_error(
+                    "publication_state",
+                    "Withdraw it from its own page or with the list's action, where you give "
+                    "the public reason.",
+                )
+            elif not (cleaned.get("public_reason") or "").strip():
+                self.add_error("public_reason", "Say publicly why the record is withdrawn.")
         return cleaned
 
 
@@ -303,6 +305,8 @@ class ReviewedAdmin(PublicationAdminMixin, admin.ModelAdmin):
         record = self.get_object(request, unquote(object_id))
         if record is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not str(version_id).isdigit():
+            raise Http404("No such version.")
         # Every POST restores through the door: the library's own save would write the
         # historical row's fields and sources directly.
         if request.method == "POST":

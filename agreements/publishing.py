@@ -64,6 +64,15 @@ class Stale(Refused):
         )
 
 
+def public_text(text, what):
+    """A reason readers (or the editor) will read: trimmed, and without control characters,
+    which no page or feed can show (tabs and line breaks are kept)."""
+    text = (text or "").strip()
+    if any(ord(char) < 32 and char not in "\t\n\r" or ord(char) == 127 for char in text):
+        raise Refused(f"The {what} contains a control character; remove it and try again.")
+    return text
+
+
 # --- who may, and what is public ----------------------------------------------------------------
 
 
@@ -306,7 +315,7 @@ def approve(proposal, user):
 def reject(proposal, user, reason):
     if not may(user, "reject"):
         raise Refused("Only publishers can reject a proposed revision.")
-    reason = (reason or "").strip()
+    reason = public_text(reason, "reason")
     if not reason:
         raise Refused("Say why the revision is rejected: the editor will see it.")
     with transaction.atomic():
@@ -387,7 +396,7 @@ def transition(record, user, new_state, *, loaded_version=None, reason="", with_
             raise Refused("Only publishers can publish or withdraw a record.")
         record.publication_state = new_state
         if new_state == WITHDRAWN:
-            reason = (reason or "").strip()
+            reason = public_text(reason, "reason")
             if not reason:
                 raise Refused("Say publicly why the record is withdrawn: readers will see it.")
             record.withdrawn_at, record.withdrawal_reason = timezone.now(), reason

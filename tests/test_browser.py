@@ -291,3 +291,105 @@ def test_reader_explores_map_facets_search_and_download(live_server, seeded, bro
         page.goto(live_server.url + path)
         check(path.strip("/").replace("/", "-"))
     context.close()
+
+
+def test_proposed_revision_goes_public_only_after_review(live_server, editor, publisher, browser):
+    """The acceptance scenario: an editor proposes an edit to a published agreement, the public
+    page stays as it was, a publisher approves, and the page and the change log show it."""
+    import re
+
+    from django.urls import reverse
+    from playwright.sync_api import expect
+
+    from tests.factories import AgreementEventFactory, AgreementFactory, SourceFactory
+
+    old = "Deportees are flown to a third country under a memorandum."
+    new = "Deportees are flown to a third country; the memorandum was renewed for two years."
+    source = SourceFactory(title="Third-country deal signed")
+    agreement = AgreementFactory(
+        title="Review scenario deal", slug="review-scenario-deal", summary=old, sources=[source]
+    )
+    AgreementEventFactory(agreement=agreement, sources=[source])
+    base = live_server.url
+    public_url = base + agreement.get_absolute_url()
+    blocked = []  # anything the Content-Security-Policy refused, on any page of any context
+
+    def open_page(**options):
+        page = browser.new_context(viewport={"width": 1280, "height": 1000}, **options).new_page()
+        page.on(
+            "console",
+            lambda message: (
+                "Content Security Policy" in message.text
+                and blocked.append(f"{page.url}: {message.text}")
+            ),
+        )
+        return page
+
+    def check(page, name):
+        shot(page, f"review-{name}")
+        assert blocked == [], name
+
+    # An anonymous reader has the published page open (and in the page cache).
+    reader = open_page()
+    reader.goto(public_url)
+    expect(reader.locator("p.summary")).to_have_text(old)
+
+    # 1. The editor logs in through the admin's form and edits the summary.
+    editing = open_page()
+    editing.goto(base + "/admin/")
+    editing.get_by_label("Username").fill("edna")
+    editing.get_by_label("Password").fill("a-long-editor-password")
+    editing.get_by_role("button", name="Log in").click()
+    expect(editing).to_have_url(re.compile(r"/admin/$"))
+    editing.goto(base + reverse("admin:agreements_agreement_change", args=[agreement.pk]))
+    editing.locator("#id_summary").fill(new)
+    editing.get_by_role("button", name="Save", exact=True).click()
+    expect(editing.locator("ul.messagelist")).to_contain_text(
+        re.compile(r"Your change was saved as proposed revision #\d+")
+    )
+    check(editing, "editor-proposed")
+    editing.context.close()
+
+    # 2. The public page is unchanged.
+    reader.reload()
+    expect(reader.locator("p.summary")).to_have_text(old)
+    expect(reader.get_by_text(new)).to_have_count(0)
+    check(reader, "public-unchanged")
+
+    # 3. The publisher finds the proposal through the queue and approves it.
+    deciding = open_page()
+    log_in(deciding, base, "pat", "a-long-publisher-password")
+    queue_link = deciding.locator("#review-queue-summary a")
+    expect(queue_link).to_contain_text("1 proposed revision,")
+    check(deciding, "admin-index")
+    queue_link.click()
+    expect(deciding).to_have_url(re.compile(re.escape(reverse("admin:agreements_review_queue"))))
+    deciding.locator("#pending-proposals").get_by_role("link", name="Review scenario deal").click()
+    expect(
+        deciding.get_by_role("heading", name=re.compile(r"Proposed revision #\d+"))
+    ).to_be_visible()
+    summary_row = deciding.locator(".revision-diff tbody tr", has_text="Summary")
+    expect(summary_row.locator("td.old")).to_have_text(old)
+    expect(summary_row.locator("td.new")).to_have_text(new)
+    check(deciding, "proposal")
+    deciding.get_by_role("button", name="Approve").click()
+    expect(deciding.locator("ul.messagelist")).to_contain_text(
+        re.compile(r"Approved proposed revision #\d+ by edna: Review scenario deal now shows it\.")
+    )
+    check(deciding, "approved")
+    deciding.context.close()
+
+    # 4. The reader sees the new summary, and the change in the public change log.
+    reader.reload()
+    expect(reader.locator("p.summary")).to_have_text(new)
+    check(reader, "public-updated")
+    reader.goto(base + "/changes/")
+    entry = (
+        reader.locator("ol.changes > li")
+        .filter(has=reader.get_by_role("link", name="Review scenario deal", exact=True))
+        .filter(has_text="Updated")
+    )
+    expect(entry).to_have_count(1)
+    expect(entry.locator("ul > li")).to_have_text(["Summary edited"])
+    check(reader, "changes")
+    reader.context.close()

@@ -182,6 +182,7 @@ def test_approval_makes_the_proposal_public_with_its_events(
         }
     )
     editor_client.post(change_url(published), data)
+    assert "Summary" not in Client().get("/changes/").content.decode()
     publishing.approve(ProposedRevision.objects.get(), publisher)
     published.refresh_from_db()
     assert published.summary == "Reviewed summary"
@@ -282,6 +283,32 @@ def test_events_cannot_be_moved_or_edited_outside_their_agreement(editor_client,
     assert response.status_code == 403
     draft_event.refresh_from_db()
     assert draft_event.agreement != published
+
+
+PUBLIC_SURFACES = [
+    "/", "/agreements/", "/agreements/?q=Zanzibarian", "/search/?q=Zanzibarian", "/countries/",
+    "/transfers/", "/changes/", "/changes/feed/", "/agreements/feed/", "/sitemap-agreements.xml",
+    "/api/agreements/", "/agreements/export.csv", "/agreements/export.json", "/trends/",
+]  # fmt: skip
+
+
+def test_no_public_surface_shows_a_proposed_value(editor_client, published):
+    data = loaded_form(editor_client, change_url(published))
+    data.update(title="Zanzibarian title", summary="Zanzibarian summary")
+    editor_client.post(change_url(published), data)
+    assert ProposedRevision.objects.exists()
+    reader = Client()
+    surfaces = [
+        *PUBLIC_SURFACES,
+        published.get_absolute_url(),
+        f"/countries/{published.sending_country.code.lower()}/",
+    ]
+    for url in surfaces:
+        response = reader.get(url)
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        # The search box echoes the query itself; a proposed value or a match must not show.
+        for shown in (b"Zanzibarian title", b"Zanzibarian summary", b"Zanzibarian</mark>"):
+            assert shown not in content, url
 
 
 # --- imports --------------------------------------------------------------------------------------
@@ -623,3 +650,33 @@ def test_two_simultaneous_saves_one_wins_and_the_other_is_refused():
     draft.refresh_from_db()
     assert draft.summary == f"{winner}'s summary"
     assert draft.version == 2
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "proposedrevision/abc/change/",
+        "proposedrevision/99999/change/",
+        "proposedrevision/review/?page=x&o=zz",
+        "proposedrevision/?state__exact=%00&proposed_by=<b>",
+        "agreement/99999/history/1/",
+        "agreement/{pk}/history/99999/",
+        "agreement/{pk}/history/abc/",
+        "agreementevent/{event}/change/",
+    ],
+)
+def test_junk_addresses_in_the_review_pages_never_give_a_server_error(
+    publisher_client, published, path
+):
+    url = "/admin/agreements/" + path.format(pk=published.pk, event=published.events.get().pk)
+    response = publisher_client.get(url)
+    assert response.status_code in (200, 302, 404), (url, response.status_code)
+    response = publisher_client.post(url, {"approve": "1", "reason": "\x00<script>"})
+    assert response.status_code < 500, (url, response.status_code)
+
+
+def test_a_reason_with_a_control_character_is_refused(publisher, published):
+    with pytest.raises(publishing.Refused, match="control character"):
+        publishing.withdraw(published, publisher, "Duplicate\x0c record")
+    published.refresh_from_db()
+    assert published.publication_state == "published"

@@ -416,6 +416,19 @@ class ReviewedAdmin(PublicationAdminMixin, admin.ModelAdmin):
         )
 
 
+class ReadOnlyAdminMixin:
+    """Found and read in the admin, written elsewhere (through agreements/publishing.py)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class RefusedSave(Exception):
     """Raised inside the admin's save transaction so that all of it rolls back."""
 
@@ -683,7 +696,7 @@ class AgreementAdmin(ReviewedAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(AgreementEvent)
-class AgreementEventAdmin(SimpleHistoryAdmin):
+class AgreementEventAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     """Events are part of their agreement's content: they are written only on the agreement's
     page, where a change to a published agreement goes to review with the rest of it. Here they
     can be found and read."""
@@ -701,15 +714,6 @@ class AgreementEventAdmin(SimpleHistoryAdmin):
     @admin.display(description="sources", ordering="source_total")
     def source_count(self, obj):
         return obj.source_total
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReportedFigureInline(admin.TabularInline):

@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from agreements import publishing, revisions
+from agreements.admin import ReadOnlyAdminMixin
 from agreements.models import (
     REVISABLE,
     Agreement,
@@ -93,7 +94,7 @@ class ProposedByMeFilter(admin.SimpleListFilter):
 
 
 @admin.register(ProposedRevision)
-class ProposedRevisionAdmin(admin.ModelAdmin):
+class ProposedRevisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "record_name",
@@ -124,15 +125,6 @@ class ProposedRevisionAdmin(admin.ModelAdmin):
         if obj is not None:
             return may_see(request.user, record_model_name(obj))
         return any(may_see(request.user, name) for name in REVISABLE)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         # Only proposals about records the user may change (editors and publishers: all).

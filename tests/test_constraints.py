@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from agreements.models import Agreement, AgreementEvent, Source, Transfer
 from tests.factories import AgreementFactory, SourceFactory, TransferFactory, country
+from tests.helpers import change_form
 
 pytestmark = pytest.mark.django_db
 
@@ -128,27 +129,16 @@ def test_database_refuses_duplicate_country_code():
 
 
 def agreement_form(**overrides):
-    data = {
-        "title": "Test deal",
-        "slug": "test-deal",
-        "sending_country": country("US").pk,
-        "receiving_country": country("SV").pk,
-        "kind": "unknown",
-        "status": "reported",
-        "legal_bindingness": "unclear",
-        "text_disclosure": "undisclosed",
-        "announced_precision": "day",
-        "signed_precision": "day",
-        "in_force_precision": "day",
-        "ended_precision": "day",
-        "publication_state": "draft",
-        "events-TOTAL_FORMS": "0",
-        "events-INITIAL_FORMS": "0",
-        "transfers-TOTAL_FORMS": "0",
-        "transfers-INITIAL_FORMS": "0",
-    }
-    data.update(overrides)
-    return data
+    """The add form as a browser posts it: a new draft from the US to El Salvador."""
+    new = Agreement(
+        title="Test deal",
+        slug="test-deal",
+        sending_country=country("US"),
+        receiving_country=country("SV"),
+        kind="unknown",
+        status="reported",
+    )
+    return change_form(new, **overrides)
 
 
 @pytest.mark.parametrize(

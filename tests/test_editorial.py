@@ -17,6 +17,7 @@ from agreements.models import (
     AgreementEvent,
     ProposedRevision,
     ReportedFigure,
+    Source,
 )
 from agreements.permissions import EDITORS_GROUP
 from tests.factories import (
@@ -314,39 +315,89 @@ def test_no_public_surface_shows_a_proposed_value(editor_client, published):
 # --- imports --------------------------------------------------------------------------------------
 
 
-def test_an_editors_import_row_changing_a_published_record_becomes_a_proposal(
-    editor, published, source
-):
+def agreement_rows(record, source, **changes):
+    """record exported as CSV, with changes, citing source: the file an editor would import."""
     import tablib
 
     from agreements.resources import AgreementResource
 
-    exported = AgreementResource().export(Agreement.objects.filter(pk=published.pk))
-    exported.dict = [{**exported.dict[0], "summary": "Imported summary", "sources": source.url}]
-    dataset = tablib.Dataset(headers=exported.headers)
-    for row in exported.dict:
-        dataset.append([row[h] for h in exported.headers])
+    exported = AgreementResource().export(Agreement.objects.filter(pk=record.pk))
+    row = {**exported.dict[0], "sources": source.url, **changes}
+    return tablib.Dataset([row[name] for name in exported.headers], headers=exported.headers)
+
+
+def test_an_editors_import_row_changing_a_published_record_becomes_a_proposal(
+    editor, published, source
+):
+    from agreements.resources import AgreementResource
+
+    dataset = agreement_rows(published, source, summary="Imported summary")
     result = AgreementResource().import_data(dataset, user=editor)
     assert not result.has_errors() and not result.has_validation_errors()
     published.refresh_from_db()
     assert published.summary == "Approved summary"
     proposal = ProposedRevision.objects.get(agreement=published)
-    assert proposal.data["fields"]["summary"] == "Imported summary"
-    assert proposal.kind == "import"
+    assert (proposal.kind, proposal.data["fields"]["summary"]) == ("import", "Imported summary")
 
 
 def test_a_publishers_import_row_goes_live(publisher, published, source):
-    import tablib
-
     from agreements.resources import AgreementResource
 
-    exported = AgreementResource().export(Agreement.objects.filter(pk=published.pk))
-    row = {**exported.dict[0], "summary": "Imported by a publisher", "sources": source.url}
-    dataset = tablib.Dataset(headers=exported.headers)
-    dataset.append([row[h] for h in exported.headers])
+    dataset = agreement_rows(published, source, summary="Imported by a publisher")
     AgreementResource().import_data(dataset, user=publisher)
     published.refresh_from_db()
     assert published.summary == "Imported by a publisher"
+
+
+def test_an_import_row_over_a_waiting_proposal_fails_the_whole_file(editor, published, source):
+    from agreements.resources import AgreementResource
+
+    AgreementResource().import_data(agreement_rows(published, source, summary="One"), user=editor)
+    result = AgreementResource().import_data(
+        agreement_rows(published, source, summary="Two"), user=editor
+    )
+    assert result.has_errors()
+    assert "awaiting review" in str(result.row_errors()[0][1][0].error)
+    assert ProposedRevision.objects.get().data["fields"]["summary"] == "One"
+
+
+def test_an_editors_import_of_a_publicly_cited_source_becomes_a_proposal(editor, published, source):
+    import tablib
+
+    from agreements.resources import SourceResource
+
+    exported = SourceResource().export(Source.objects.filter(pk=source.pk))
+    row = {**exported.dict[0], "title": "Retitled by import"}
+    dataset = tablib.Dataset([row[name] for name in exported.headers], headers=exported.headers)
+    result = SourceResource().import_data(dataset, user=editor)
+    assert not result.has_errors() and not result.has_validation_errors()
+    source.refresh_from_db()
+    assert source.title == "Ministry statement"
+    assert ProposedRevision.objects.get(source=source).data["fields"]["title"] == (
+        "Retitled by import"
+    )
+
+
+def test_the_admin_import_tells_the_editor_which_rows_became_proposals(
+    editor_client, published, source
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    csv = agreement_rows(published, source, summary="Imported summary").export("csv")
+    response = editor_client.post(
+        reverse("admin:agreements_agreement_import"),
+        {"format": "0", "resource": "0", "import_file": SimpleUploadedFile("a.csv", csv.encode())},
+    )
+    confirm = response.context["confirm_form"]
+    data = {name: confirm[name].value() for name in confirm.fields}
+    response = editor_client.post(
+        reverse("admin:agreements_agreement_process_import"), data, follow=True
+    )
+    messages = " ".join(str(message) for message in response.context["messages"])
+    proposal = ProposedRevision.objects.get()
+    assert f"#{proposal.pk}" in messages and "proposed revisions" in messages
+    published.refresh_from_db()
+    assert published.summary == "Approved summary"
 
 
 # --- 2. history restore obeys the same rules -------------------------------------------------------

@@ -108,6 +108,7 @@ def test_the_admin_writes_and_reads_on_the_primary(routed, superuser_client):
                 "published_on": "2025-06-01",
                 "published_precision": "day",
                 "kind": "news",
+                "loaded_version": source.version,
             },
         )
         # The admin's own pages are GETs too, and still read from the primary.

@@ -12,7 +12,7 @@ and three per record type for the rows, their predecessors and the current recor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import CharField, F, OuterRef, Q, Subquery, Value
+from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, Value, When
 
 from agreements.dates import format_partial_date
 from agreements.models import Agreement, AgreementEvent, PublicationState, Transfer
@@ -61,9 +61,12 @@ def _previous_state(model):
         Q(history_date__lt=OuterRef("history_date"))
         | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
     )
-    return Subquery(
+    previous = Subquery(
         earlier.order_by("-history_date", "-history_id").values("publication_state")[:1]
     )
+    # Only a withdrawal needs its predecessor: CASE keeps Postgres from running the subquery
+    # for every other history row.
+    return Case(When(publication_state=WITHDRAWN, then=previous), default=Value(""))
 
 
 def _public_states(model, records):

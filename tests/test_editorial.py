@@ -731,3 +731,22 @@ def test_a_reason_with_a_control_character_is_refused(publisher, published):
         publishing.withdraw(published, publisher, "Duplicate\x0c record")
     published.refresh_from_db()
     assert published.publication_state == "published"
+
+
+def test_staff_without_a_group_can_neither_read_nor_decide_proposals(client, editor, published):
+    proposal = publishing.propose(
+        published,
+        {**revisions.snapshot(published), "fields": {"summary": "Proposed"}},
+        editor,
+        base_version=published.version,
+    )
+    bare = User.objects.create_user("bare", password="a-long-bare-password", is_staff=True)
+    client.force_login(bare)
+    page = client.get(proposal.get_absolute_url())
+    # The admin answers a record one may not view as if it did not exist: back to the index.
+    assert (page.status_code, page["Location"]) == (302, reverse("admin:index"))
+    client.post(proposal.get_absolute_url(), {"approve": "1"})
+    with pytest.raises(publishing.Refused):
+        publishing.approve(proposal, bare)
+    proposal.refresh_from_db()
+    assert proposal.is_pending

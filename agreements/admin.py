@@ -180,7 +180,6 @@ class ReviewedAdmin(PublicationAdminMixin, admin.ModelAdmin):
             for formset in formsets:
                 self.save_formset(request, form, formset, change)
         else:
-            target = request._target_state
             if self.has_publication_state:
                 obj.publication_state = (
                     type(obj).objects.values_list("publication_state", flat=True).get(pk=obj.pk)

@@ -234,8 +234,11 @@ def edit(record, user, *, loaded_version, proposed, write, kind=RevisionKind.EDI
 
 def _create(record, user, write):
     state = getattr(record, "publication_state", None)
-    if not may(user, "edit", record) and not user.has_perm(
-        f"agreements.add_{type(record)._meta.model_name}"
+    if not (
+        user is not None
+        and user.is_active
+        and user.is_staff
+        and user.has_perm(f"agreements.add_{type(record)._meta.model_name}")
     ):
         raise Refused("You do not have permission to add this record.")
     if state is not None and state not in EDITOR_STATES and not can_publish(user):

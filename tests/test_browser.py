@@ -393,3 +393,21 @@ def test_proposed_revision_goes_public_only_after_review(live_server, editor, pu
     expect(entry.locator("ul > li")).to_have_text(["Summary edited"])
     check(reader, "changes")
     reader.context.close()
+
+
+def test_a_withdrawn_record_and_its_change_log_fit_a_phone_screen(live_server, phone):
+    from django.utils import timezone
+
+    from tests.factories import AgreementFactory
+
+    agreement = AgreementFactory(title="Withdrawn deal with a long name " * 3, slug="gone-deal")
+    agreement.publication_state = "withdrawn"
+    agreement.withdrawn_at = timezone.now()
+    # A long unbroken word (a URL) is the usual way a reason would push a page sideways.
+    agreement.withdrawal_reason = "Duplicate of https://example.org/" + "a" * 120 + " (merged)."
+    agreement.save()
+    for path in (agreement.get_absolute_url(), "/changes/", "/agreements/gone-deal/changes/"):
+        phone.goto(live_server.url + path)
+        assert "Duplicate of" in phone.content(), path
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360, path
+    shot(phone, "withdrawn-phone")

@@ -1,5 +1,6 @@
 import datetime
 import functools
+import re
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -33,8 +34,16 @@ def search_vector(*weighted_fields):
     return combined
 
 
+# A "-" that negates nothing (alone, or one of a run): Postgres nests one NOT per hyphen, and 33
+# of them overflow its tsquery stack ("tsquery stack too small", a 500).
+_BARE_NEGATION = re.compile(r"-+(?![\w\"])")
+_REPEATED_NEGATION = re.compile(r"-{2,}(?=[\w\"])")
+
+
 def search_query(text):
-    """The reader's words in web-search syntax ("quoted phrase", -not, or): never a syntax error."""
+    """The reader's words in web-search syntax ("quoted phrase", -not, or): never a syntax error,
+    and never a query Postgres cannot build."""
+    text = _REPEATED_NEGATION.sub("-", _BARE_NEGATION.sub(" ", text))
     return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
 
 

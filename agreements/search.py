@@ -26,10 +26,20 @@ START, STOP = "\x02", "\x03"
 
 
 def highlighted(text):
-    """Escape a SearchHeadline result and turn its markers into <mark> elements."""
+    """Escape a SearchHeadline result and turn its markers into <mark> elements. Only a start
+    marker followed by a stop marker becomes one: a stored text that itself holds these
+    characters cannot leave a <mark> open."""
     if not text:
         return ""
-    return mark_safe(escape(text).replace(START, "<mark>").replace(STOP, "</mark>"))
+    first, *marked = text.split(START)
+    parts = [escape(first.replace(STOP, ""))]
+    for piece in marked:
+        match, stop, rest = piece.partition(STOP)
+        if stop:
+            parts.append(f"<mark>{escape(match)}</mark>{escape(rest.replace(STOP, ''))}")
+        else:
+            parts.append(escape(piece))
+    return mark_safe("".join(parts))
 
 
 def _headline(field, text, whole=False):

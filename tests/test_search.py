@@ -86,3 +86,44 @@ def test_search_page_shows_groups(client):
 def test_the_list_text_filter_uses_full_text_search(client):
     AgreementFactory(title="Deportations to Rwanda")
     assert client.get("/agreements/?q=deportation").context["page_obj"].paginator.count == 1
+
+
+# Runs of negation that Postgres would nest one NOT per hyphen ("tsquery stack too small").
+NEGATION_RUNS = [
+    "-" * 33,
+    "-" * 200,
+    "- " * 60,
+    "-" * 40 + "word",
+    '"' + "-" * 50 + '"',
+    "a" + "-" * 60,
+]
+
+
+@pytest.mark.parametrize("text", NEGATION_RUNS)
+@pytest.mark.parametrize(
+    "path", ["/search/", "/agreements/", "/api/agreements/", "/agreements/export.csv"]
+)
+def test_runs_of_hyphens_get_a_result_not_a_server_error(client, settings, path, text):
+    settings.RATELIMIT_ENABLED = False
+    AgreementFactory(summary="A word to search")
+    response = client.get(path, {"q": text})
+    assert response.status_code == 200, (path, text)
+    if response.streaming:  # the download must run to its end
+        assert b"".join(response.streaming_content).startswith(b"slug,")
+
+
+def test_a_negated_word_still_excludes_after_the_clean_up():
+    kept = AgreementFactory(summary="Transfers to Honduras.")
+    AgreementFactory(summary="Transfers to Guatemala.")
+    assert found("transfers ---guatemala", "agreements") == [kept]
+
+
+@pytest.mark.parametrize(
+    "stored", ["\x02open only", "close only\x03", "\x03\x02 both, reversed", "nested \x02\x02 x"]
+)
+def test_marker_characters_in_stored_text_never_leave_a_mark_open(stored):
+    from agreements.search import highlighted
+
+    shown = str(highlighted(f"{stored} \x02match\x03 {stored}"))
+    assert shown.count("<mark>") == shown.count("</mark>") == 1
+    assert "<mark>match</mark>" in shown

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from django.contrib.postgres.aggregates import StringAgg
 from django.db import connections
 from django.db.models import Case, Exists, F, Func, OuterRef, TextField, Value, When
-from django.db.models.functions import Cast, Coalesce, Concat, NullIf
+from django.db.models.functions import Cast, Coalesce, Concat, Left, NullIf, Replace
+from django.db.models.lookups import In
 from django.http import StreamingHttpResponse
 
 from agreements.dates import format_iso_partial_date
@@ -258,12 +259,46 @@ class _Echo:
         return value
 
 
+# CSV formula injection (OWASP): a spreadsheet runs a cell that starts with one of these as a
+# formula (a tab or carriage return first also counts). Such a cell goes out with a leading
+# apostrophe, which spreadsheets show as text and hide. Every CSV writer uses this rule: the
+# Python writer (csv_cell), Postgres's COPY (CsvSafe) and the admin's export (resources.py).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(text):
+    """text, with an apostrophe in front when a spreadsheet would read it as a formula, and
+    its carriage returns as line feeds (Python's csv writer, ending lines with "\n", would leave
+    a lone "\r" unquoted, which breaks the row for CSV readers; COPY quotes it)."""
+    if not isinstance(text, str):
+        return text
+    safe = "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    return safe.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def CsvSafe(expression):  # noqa: N802 (used like the other expressions in the cells)
+    """formula_safe() in SQL, for the cells Postgres writes itself (COPY)."""
+    first = Left(expression, 1, output_field=TextField())
+    text = TextField()
+    lines = Replace(
+        Replace(expression, Value("\r\n"), Value("\n"), output_field=text),
+        Value("\r"),
+        Value("\n"),
+        output_field=text,
+    )
+    return Case(
+        When(In(first, list(FORMULA_TRIGGERS)), then=Concat(Value("'"), lines, output_field=text)),
+        default=lines,
+        output_field=TextField(),
+    )
+
+
 def _csv_cell(value):
     if isinstance(value, list):
-        return "|".join(value)
+        return formula_safe("|".join(value))
     if value is None:
         return ""
-    return value
+    return formula_safe(value)
 
 
 def csv_response(rows, columns, filename):
@@ -329,7 +364,7 @@ def transfer_csv_cells(queryset):
         "cell_url": Concat(
             Value("/transfers/"), Cast("id", TextField()), Value("/"), output_field=TextField()
         ),
-        "cell_agreement": F("agreement__slug"),
+        "cell_agreement": CsvSafe(F("agreement__slug")),
         "cell_date": Case(
             When(date_precision=DatePrecision.YEAR, then=_to_char("date", "YYYY")),
             When(date_precision=DatePrecision.MONTH, then=_to_char("date", "YYYY-MM")),
@@ -344,10 +379,10 @@ def transfer_csv_cells(queryset):
             default=Value("False"),
             output_field=TextField(),
         ),
-        "cell_nationalities": _nonempty(joined("nationalities__code")),
-        "cell_place": _nonempty(F("place")),
-        "cell_description": _nonempty(F("description")),
-        "cell_sources": _nonempty(joined("sources__url")),
+        "cell_nationalities": CsvSafe(_nonempty(joined("nationalities__code"))),
+        "cell_place": CsvSafe(_nonempty(F("place"))),
+        "cell_description": CsvSafe(_nonempty(F("description"))),
+        "cell_sources": CsvSafe(_nonempty(joined("sources__url"))),
         "cell_updated": _IsoTimestamp(F("updated_at")),
     }
     assert len(cells) == len(TRANSFER_COLUMNS)

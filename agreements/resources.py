@@ -9,6 +9,7 @@ from import_export import fields, resources, widgets
 
 from agreements import publishing, revisions
 from agreements.dates import DatePrecision, format_iso_partial_date, parse_partial_date
+from agreements.exports import FORMULA_TRIGGERS, formula_safe
 from agreements.models import Agreement, Country, RevisionKind, Source, Transfer
 
 
@@ -134,6 +135,17 @@ class AllOrNothingResource(resources.ModelResource):
         if proposal is not None:
             self.proposals.append(proposal)
 
+    def export_field(self, field, instance, **kwargs):
+        # The same formula rule as the public downloads (agreements/exports.py).
+        return formula_safe(super().export_field(field, instance, **kwargs))
+
+    def before_import_row(self, row, **kwargs):
+        # A file this admin exported: its apostrophe before a formula character is ours.
+        for column, value in list(row.items()):
+            if isinstance(value, str) and value[:1] == "'" and value[1:2] in FORMULA_TRIGGERS:
+                row[column] = value[1:]
+        super().before_import_row(row, **kwargs)
+
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)
         result.proposals = list(self.proposals)
@@ -169,6 +181,7 @@ class TrackerResource(AllOrNothingResource):
     )
 
     def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)
         if not str(row.get("sources") or "").strip():
             raise ValueError("missing source: give at least one source URL in the sources column")
 

@@ -191,14 +191,18 @@ def test_the_transfers_csv_written_by_postgres_matches_the_python_writer(client)
         {"place": 'Camp "North", block 7', "description": "line one\nline two", "people": None},
         {"place": "", "description": "", "people": 0, "people_is_minimum": True},
         {"place": "Zürich – ünïcode", "description": "semi;colon, comma", "people": 12},
+        # Formulas (OWASP's CSV injection): both writers must neutralise them the same way.
+        {"place": '=HYPERLINK("http://x")', "description": "-2+3", "people": 1},
+        {"place": "@SUM(A1)", "description": "\t=1+1", "people": 2},
+        {"place": "+1", "description": "\r=cmd", "people": 3},
     ]
     for number, fields in enumerate(awkward):
         TransferFactory(
             agreement=deal if number != 1 else None,
             date=[datetime.date(2025, 3, 16), datetime.date(2025, 3, 1), datetime.date(2025, 1, 1)][
-                number
+                number % 3
             ],
-            date_precision=["day", "month", "year"][number],
+            date_precision=["day", "month", "year"][number % 3],
             nationalities=[country("VE"), country("SV")][: number + 1] if number else [],
             sources=[SourceFactory(url=f"https://example.org/{number},x")] if number != 1 else [],
             **fields,
@@ -213,3 +217,24 @@ def test_the_transfers_csv_written_by_postgres_matches_the_python_writer(client)
             ).streaming_content
         )
         assert copied == written, ordering
+    copied = client.get("/transfers/export.csv").getvalue()
+    assert b"'=HYPERLINK" in copied and b"'@SUM" in copied and b"'\t=1+1" in copied
+    assert b"'\n=cmd" in copied  # a lone carriage return would break the row for CSV readers
+
+
+@pytest.mark.parametrize("dataset", ["agreements", "transfers", "sources"])
+def test_no_csv_cell_starts_a_formula(client, dataset):
+    """Every CSV download, whichever writer makes it: no cell begins with = + - @ tab or CR."""
+    import csv
+    import io
+
+    from tests.factories import AgreementFactory, SourceFactory, TransferFactory
+
+    source = SourceFactory(title="=1+1", publisher="@evil", url="https://example.org/=x")
+    deal = AgreementFactory(title="+deal", summary="-cmd|' /C calc'!A0", sources=[source])
+    TransferFactory(agreement=deal, place="=2+2", description="\r@x", sources=[source])
+    text = b"".join(client.get(f"/{dataset}/export.csv").streaming_content).decode()
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    assert cells and not [
+        cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+    ]

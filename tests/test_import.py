@@ -228,3 +228,18 @@ def test_admin_import_preview_changes_nothing_until_confirmed(editor_client, sou
     response = editor_client.post(reverse("admin:agreements_agreement_process_import"), data)
     assert response.status_code == 302
     assert Agreement.objects.count() == 1
+
+
+def test_the_admin_export_neutralises_formulas_and_reimports_unchanged(source):
+    agreement = AgreementFactory(
+        slug="formula-deal", title='=HYPERLINK("http://x")', summary="-2+3", sources=[source]
+    )
+    exported = AgreementResource().export(Agreement.objects.filter(pk=agreement.pk))
+    row = exported.dict[0]
+    assert (row["title"], row["summary"]) == ('\'=HYPERLINK("http://x")', "'-2+3")
+    result = AgreementResource().import_data(
+        tablib.Dataset().load(exported.export("csv"), format="csv"), use_transactions=True
+    )
+    assert not result.has_errors() and not result.has_validation_errors()
+    agreement.refresh_from_db()
+    assert (agreement.title, agreement.summary) == ('=HYPERLINK("http://x")', "-2+3")

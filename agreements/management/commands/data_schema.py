@@ -21,6 +21,14 @@ Only published records are included. CSV files are UTF-8, one record per `\\n`-e
 (quoted fields may contain line breaks); lists join values with `|`; empty cells are null.
 Dates are `YYYY-MM-DD`, `YYYY-MM` or `YYYY`: only as precise as they are known.
 
+**Spreadsheet formulas.** A CSV cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage
+return would run as a formula in a spreadsheet (CSV injection, as OWASP describes it). Such a
+cell is written with an apostrophe in front (`'=HYPERLINK(...)`), which spreadsheets show as
+text and hide; remove a leading `'` before one of those characters to get the stored text.
+Carriage returns inside a text are written as line feeds. Every CSV the tracker writes follows
+this rule, including the transfers download that Postgres writes itself and the editors' admin
+export (whose import removes the apostrophe again). JSON and the API give the text as stored.
+
 The API (`/api/`, described by the OpenAPI document at `/api/openapi.json`) pages its results:
 `page` (from 1) and `page_size` (1 to 200, default 50); answers are
 `{"count", "page", "page_size", "next", "previous", "results"}`. Malformed parameters get a

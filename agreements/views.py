@@ -11,8 +11,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.functional import cached_property
-from django.utils.html import escape
-from django.utils.text import normalize_newlines
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
@@ -359,9 +357,14 @@ def feed_text(text):
     return _NOT_XML.sub("", text)
 
 
-def feed_html(text):
-    """Plain text as an Atom summary, which Django marks type="html": escaped, lines kept."""
-    return escape(normalize_newlines(feed_text(text))).replace("\n", "<br>")
+class PlainTextAtomFeed(Atom1Feed):
+    """Atom whose entry summaries are declared type="text": our summaries are plain text, and
+    Django's type="html" would make a feed reader run any markup an editor typed in them."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
 
 
 def change_log(request, slug=None):
@@ -382,7 +385,7 @@ def change_log(request, slug=None):
 
 
 class ChangesFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = PlainTextAtomFeed
     title = "Transfer Tracker: changes to published records"
     subtitle = "What changed in the tracker's published agreements, events and transfers."
 
@@ -397,10 +400,10 @@ class ChangesFeed(Feed):
 
     def item_description(self, item):
         if item.reason:  # a withdrawal: the Publisher's public reason
-            return feed_html(item.reason)
+            return feed_text(item.reason)
         if not item.changes:
             return item.action
-        return feed_html(
+        return feed_text(
             "; ".join(
                 f"{change.label}: {change.old} → {change.new}"
                 if change.new
@@ -452,7 +455,7 @@ def trends(request):
 class AgreementsFeed(Feed):
     """New and updated agreements, newest change first; per country at /countries/<code>/feed/."""
 
-    feed_type = Atom1Feed
+    feed_type = PlainTextAtomFeed
     description_template = None
 
     def get_object(self, request, code=None):
@@ -484,9 +487,9 @@ class AgreementsFeed(Feed):
 
     def item_description(self, agreement):
         if agreement.publication_state == PublicationState.WITHDRAWN:
-            return feed_html(agreement.withdrawal_reason)
+            return feed_text(agreement.withdrawal_reason)
         parties = f"{agreement.sending_country.name} → {agreement.receiving_country.name}"
-        return feed_html(f"{parties}. {agreement.get_status_display()}. {agreement.summary}")
+        return feed_text(f"{parties}. {agreement.get_status_display()}. {agreement.summary}")
 
     def item_pubdate(self, agreement):
         return agreement.created_at

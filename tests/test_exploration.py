@@ -142,3 +142,19 @@ def test_pages_have_a_title_description_and_canonical_link(client, url):
 
 def test_country_feed_needs_an_exact_code(client):
     assert client.get("/countries/usa/feed/").status_code == 404
+
+
+def test_feed_summaries_are_plain_text_and_markup_stays_text(client):
+    from xml.etree import ElementTree
+
+    from tests.factories import AgreementFactory
+
+    AgreementFactory(summary='<img src=x onerror=alert(1)> <a href="javascript:alert(1)">x</a>')
+    for url in ("/agreements/feed/", "/countries/us/feed/", "/changes/feed/"):
+        root = ElementTree.fromstring(client.get(url).content)
+        summaries = root.findall(".//{http://www.w3.org/2005/Atom}summary")
+        assert summaries, url
+        assert {summary.get("type") for summary in summaries} == {"text"}, url
+    text = ElementTree.fromstring(client.get("/agreements/feed/").content)
+    summary = text.find(".//{http://www.w3.org/2005/Atom}summary").text
+    assert "<img src=x onerror=alert(1)>" in summary  # shown as the characters, never run

@@ -262,7 +262,7 @@ def test_the_agreement_feed_carries_withdrawals_never_drafts(client, agreement):
 
 def test_feeds_stay_valid_xml_whatever_the_reason_holds(client, agreement):
     withdraw(agreement, reason="Bad\x0bcharacter & <markup>\nSecond line")
-    expected = "Badcharacter &amp; &lt;markup&gt;<br>Second line"  # a summary is type="html"
+    expected = "Badcharacter & <markup>\nSecond line"  # plain text, in a type="text" summary
     assert feed_entries(client, "/changes/feed/")[0][1] == expected
     assert feed_entries(client, "/agreements/feed/")[0][1] == expected
 

@@ -214,3 +214,23 @@ def test_pages_are_served_uncached_while_the_cache_server_is_down(client, agreem
 def test_if_none_match_star_does_not_answer_for_a_missing_page(client):
     response = client.get("/agreements/no-such-deal/", headers={"If-None-Match": "*"})
     assert response.status_code == 404
+
+
+def test_a_future_if_modified_since_does_not_answer_for_a_missing_page(client):
+    future = http_date(timezone.now().timestamp() + 365 * 86400)
+    response = client.get("/agreements/no-such-deal/", HTTP_IF_MODIFIED_SINCE=future)
+    assert response.status_code == 404
+
+
+def test_a_future_if_modified_since_is_ignored(client, agreement):
+    client.get(agreement.get_absolute_url())  # cached
+    future = http_date(timezone.now().timestamp() + 365 * 86400)
+    response = client.get(agreement.get_absolute_url(), HTTP_IF_MODIFIED_SINCE=future)
+    assert response.status_code == 200
+
+
+def test_a_matching_etag_on_an_uncached_page_gets_a_304_after_rendering(client, agreement):
+    etag = client.get(agreement.get_absolute_url())["ETag"]
+    caches["default"].clear()  # another worker, say, that has not rendered it yet
+    response = client.get(agreement.get_absolute_url(), HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304

@@ -17,6 +17,7 @@ each process's memory otherwise. If the cache server is down, pages are served u
 import contextvars
 import hashlib
 import logging
+import time
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -141,10 +142,11 @@ class PublicPageCacheMiddleware:
         etag = f'"{digest}"'
         key = f"{PAGE_KEY_PREFIX}:{digest}"
 
-        if self._not_modified(request, etag, last_modified):
-            return self._with_validators(HttpResponseNotModified(), etag, last_modified)
-
         cached = _cache_call("get", key)
+        # A 304 only for a page known to exist at this version: a cached one, or one the view
+        # has just rendered (a made-up address must not be "not modified").
+        if cached is not None and self._not_modified(request, etag, last_modified):
+            return self._with_validators(HttpResponseNotModified(), etag, last_modified)
         if cached is not None:
             status, headers, body = cached
             response = HttpResponse(body, status=status)
@@ -168,6 +170,8 @@ class PublicPageCacheMiddleware:
                 (response.status_code, headers, response.content),
                 settings.PAGE_CACHE_SECONDS,
             )
+            if self._not_modified(request, etag, last_modified):
+                return self._with_validators(HttpResponseNotModified(), etag, last_modified)
         response["X-Cache"] = "miss"
         return self._with_validators(response, etag, last_modified)
 
@@ -201,7 +205,8 @@ class PublicPageCacheMiddleware:
             offered = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
             return etag in offered
         since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
-        return since is not None and since >= last_modified
+        # A date in the future is ignored (RFC 9110, 13.1.3): it proves nothing about the copy.
+        return since is not None and last_modified <= since <= time.time()
 
     @staticmethod
     def _with_validators(response, etag: str, last_modified: int):

@@ -36,8 +36,40 @@ def _ensure_groups(sender, using="default", **kwargs):
     ensure_groups(using=using)
 
 
-def _content_changed(sender, using="default", **kwargs):
+def _content_changed(sender, using="default", instance=None, **kwargs):
     from tracker.caching import bump_content_version
 
+    if instance is not None and _never_shown(instance, using):
+        return  # a draft at work: outsiders must not see the pages' validators change
     # In the writer's own transaction: the new version commits with the change, or not at all.
     bump_content_version(using)
+
+
+# A record in these states is on no public page (a withdrawn one has its tombstone). Leaving
+# the published state goes through agreements.publishing.transition, which makes the pages
+# stale itself.
+UNSEEN_STATES = {"draft", "in_review"}
+
+
+def _never_shown(instance, using):
+    """Whether saving instance (a record, its history row, or a part of a record) cannot
+    change any public page."""
+    from agreements.models import Agreement, Transfer
+
+    # An event (or its history row) is shown with its agreement, a figure with its transfer.
+    parents = {
+        "agreementevent": (Agreement, "agreement_id"),
+        "historicalagreementevent": (Agreement, "agreement_id"),
+        "reportedfigure": (Transfer, "transfer_id"),
+        "historicalreportedfigure": (Transfer, "transfer_id"),
+    }
+    state = getattr(instance, "publication_state", None)
+    if state is None and instance._meta.model_name in parents:
+        parent, attname = parents[instance._meta.model_name]
+        state = (
+            parent.objects.using(using)
+            .filter(pk=getattr(instance, attname))
+            .values_list("publication_state", flat=True)
+            .first()
+        )
+    return state in UNSEEN_STATES

@@ -37,6 +37,7 @@ from agreements.models import (
     can_publish,
     may_change_publication,
 )
+from tracker.caching import bump_content_version
 
 PUBLISHED = PublicationState.PUBLISHED
 WITHDRAWN = PublicationState.WITHDRAWN
@@ -416,6 +417,9 @@ def transition(record, user, new_state, *, loaded_version=None, reason="", with_
             PublicationState.IN_REVIEW: "Submitted for review",
             PublicationState.DRAFT: "Returned to draft",
         }[new_state]
+        # Leaving the published state changes public pages though the record is no longer
+        # public as saved (agreements/apps.py skips those): make them stale here.
+        bump_content_version()
         record.save(
             update_fields=[
                 "publication_state",

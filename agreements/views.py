@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.functional import cached_property
 from django.views.generic import DetailView
@@ -136,12 +137,16 @@ class TombstoneMixin:
 
     def get(self, request, *args, **kwargs):
         try:
-            return super().get(request, *args, **kwargs)
+            response = super().get(request, *args, **kwargs)
         except Http404:
             tombstone = self.find_tombstone()
             if tombstone is None:
                 raise
             return gone(request, tombstone)
+        if not self.object.is_published:
+            # A staff preview: no shared cache (a proxy, a CDN) may keep it for anyone else.
+            patch_cache_control(response, private=True, no_store=True)
+        return response
 
 
 TRANSFER_LIMIT = 25

@@ -234,3 +234,43 @@ def test_a_matching_etag_on_an_uncached_page_gets_a_304_after_rendering(client, 
     caches["default"].clear()  # another worker, say, that has not rendered it yet
     response = client.get(agreement.get_absolute_url(), HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 304
+
+
+def test_work_on_a_draft_does_not_change_the_public_validators(client, agreement):
+    from tests.factories import AgreementEventFactory
+
+    etag = client.get("/agreements/")["ETag"]
+    draft = AgreementFactory(publication_state="draft", title="Secret work")
+    draft.internal_notes = "Call the ministry"
+    draft.save()
+    AgreementEventFactory(agreement=draft)
+    assert client.get("/agreements/")["ETag"] == etag
+
+
+def test_returning_a_published_record_to_draft_makes_its_pages_stale(client, publisher, agreement):
+    from agreements import publishing
+
+    assert client.get(agreement.get_absolute_url()).status_code == 200  # now cached
+    publishing.transition(agreement, publisher, "draft")
+    assert client.get(agreement.get_absolute_url()).status_code == 404
+    assert b"Original title" not in client.get("/agreements/").content
+
+
+def test_a_made_up_session_cookie_does_not_get_past_the_cache(client, agreement):
+    client.get("/agreements/")  # cached
+    client.cookies["sessionid"] = "not-a-session-" + "x" * 30
+    assert client.get("/agreements/")["X-Cache"] == "hit"
+
+
+@pytest.mark.parametrize("kind", ["agreement", "transfer"])
+def test_a_staff_preview_is_private(editor_client, kind):
+    from tests.factories import TransferFactory
+
+    record = (AgreementFactory if kind == "agreement" else TransferFactory)(
+        publication_state="draft"
+    )
+    response = editor_client.get(record.get_absolute_url())
+    assert response.status_code == 200
+    assert {"private", "no-store"} <= {
+        part.strip() for part in response["Cache-Control"].split(",")
+    }

@@ -147,9 +147,13 @@ def test_country_feed_needs_an_exact_code(client):
 def test_feed_summaries_are_plain_text_and_markup_stays_text(client):
     from xml.etree import ElementTree
 
-    from tests.factories import AgreementFactory
+    from tests.factories import AgreementFactory, country
 
-    AgreementFactory(summary='<img src=x onerror=alert(1)> <a href="javascript:alert(1)">x</a>')
+    AgreementFactory(
+        sending_country=country("US"),
+        receiving_country=country("SV"),
+        summary='<img src=x onerror=alert(1)> <a href="javascript:alert(1)">x</a>',
+    )
     for url in ("/agreements/feed/", "/countries/us/feed/", "/changes/feed/"):
         root = ElementTree.fromstring(client.get(url).content)
         summaries = root.findall(".//{http://www.w3.org/2005/Atom}summary")

@@ -38,7 +38,20 @@ NEEDS_SOURCE = publishing.NEEDS_SOURCE
 # --- every change form: the version it was loaded from ------------------------------------------
 
 
-class VersionedForm(forms.ModelForm):
+class CleanTextForm(forms.ModelForm):
+    """Refuses control characters in every text field (agreements.publishing's rule): they
+    break feeds and highlights, and nobody means to type them."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):  # add_error removes the field from it
+            problem = publishing.control_character_error(value)
+            if problem:
+                self.add_error(name, problem)
+        return cleaned
+
+
+class VersionedForm(CleanTextForm):
     """Carries the version of the record the form was loaded from. Saving over a newer version
     is refused with what changed meanwhile (the row is locked while checking, so of two
     simultaneous saves the second waits and then sees the first); agreements/publishing.py
@@ -478,6 +491,7 @@ class EventInlineFormSet(forms.BaseInlineFormSet):
 
 class AgreementEventInline(admin.StackedInline):
     model = AgreementEvent
+    form = CleanTextForm
     formset = EventInlineFormSet
     extra = 0
     fields = [("date", "date_precision", "kind"), "description", "sources", "internal_notes"]
@@ -717,6 +731,7 @@ class AgreementEventAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 class ReportedFigureInline(admin.TabularInline):
     model = ReportedFigure
+    form = CleanTextForm
     extra = 0
     fields = ["people", "people_is_minimum", "source", "note"]
     autocomplete_fields = ["source"]

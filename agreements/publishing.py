@@ -17,6 +17,7 @@ The rules, each in one place:
 After Wagtail's revisions (a change of live content is `save_revision` + `publish`).
 """
 
+import re
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -65,11 +66,22 @@ class Stale(Refused):
         )
 
 
+# Characters no page, feed (XML 1.0) or spreadsheet can show; tabs and line breaks are text.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_character_error(text):
+    """A message when text holds a control character, else None: the one rule that forms,
+    imports and the door's own reasons apply to what people type."""
+    if isinstance(text, str) and CONTROL_CHARACTERS.search(text):
+        return "This text contains a control character (an invisible character such as a form feed); remove it."
+    return None
+
+
 def public_text(text, what):
-    """A reason readers (or the editor) will read: trimmed, and without control characters,
-    which no page or feed can show (tabs and line breaks are kept)."""
+    """A reason readers (or the editor) will read: trimmed, and without control characters."""
     text = (text or "").strip()
-    if any(ord(char) < 32 and char not in "\t\n\r" or ord(char) == 127 for char in text):
+    if control_character_error(text):
         raise Refused(f"The {what} contains a control character; remove it and try again.")
     return text
 

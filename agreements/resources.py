@@ -142,6 +142,8 @@ class AllOrNothingResource(resources.ModelResource):
     def before_import_row(self, row, **kwargs):
         # A file this admin exported: its apostrophe before a formula character is ours.
         for column, value in list(row.items()):
+            if publishing.control_character_error(value):
+                raise ValueError(f"column {column!r} contains a control character")
             if isinstance(value, str) and value[:1] == "'" and value[1:2] in FORMULA_TRIGGERS:
                 row[column] = value[1:]
         super().before_import_row(row, **kwargs)

@@ -750,3 +750,29 @@ def test_staff_without_a_group_can_neither_read_nor_decide_proposals(client, edi
         publishing.approve(proposal, bare)
     proposal.refresh_from_db()
     assert proposal.is_pending
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("summary", "A form\x0cfeed"), ("title", "Bell\x07"), ("events-0-description", "Nul\x00")],
+)
+def test_control_characters_are_refused_by_the_form(publisher_client, published, field, value):
+    data = loaded_form(publisher_client, change_url(published))
+    data[field] = value
+    response = publisher_client.post(change_url(published), data)
+    assert response.status_code == 200  # the form again, with its message
+    published.refresh_from_db()
+    assert (published.title, published.summary) == ("Live deal", "Approved summary")
+    assert published.events.get().description == "Signed in March."
+
+
+def test_control_characters_are_refused_by_the_import(publisher, published, source):
+    from agreements.resources import AgreementResource
+
+    result = AgreementResource().import_data(
+        agreement_rows(published, source, summary="Form\x0cfeed"), user=publisher
+    )
+    assert result.has_errors()
+    assert "control character" in str(result.row_errors()[0][1][0].error)
+    published.refresh_from_db()
+    assert published.summary == "Approved summary"

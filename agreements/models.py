@@ -7,7 +7,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Count, Exists, F, Func, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractYear, Least
 from django.urls import get_script_prefix, reverse
 from simple_history.models import HistoricalRecords
@@ -243,18 +243,6 @@ def withdrawal_constraint(prefix):
     )
 
 
-class SourceQuerySet(models.QuerySet):
-    def cited_by_any_record(self):
-        """Sources that an agreement, an event, a transfer or a reported figure cites, whatever
-        its state: deleting one would leave a claim without its source."""
-        return self.filter(
-            Q(Exists(Agreement.sources.through.objects.filter(source=OuterRef("pk"))))
-            | Q(Exists(AgreementEvent.sources.through.objects.filter(source=OuterRef("pk"))))
-            | Q(Exists(Transfer.sources.through.objects.filter(source=OuterRef("pk"))))
-            | Q(Exists(ReportedFigure.objects.filter(source=OuterRef("pk"))))
-        )
-
-
 class Source(models.Model):
     url = models.URLField("URL", max_length=500, unique=True)
     title = models.CharField(max_length=500)
@@ -273,7 +261,6 @@ class Source(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = SourceQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:

@@ -390,7 +390,6 @@ class Outcome:
     """What a state change did, for the message the user sees."""
 
     record: object
-    state: str
     transfers_published: list = field(default_factory=list)
     transfers_left: list = field(default_factory=list)  # (transfer, why)
 
@@ -405,7 +404,7 @@ def transition(record, user, new_state, *, loaded_version=None, reason="", with_
             .values_list("publication_state", flat=True)
             .get()
         )
-        outcome = Outcome(record, new_state)
+        outcome = Outcome(record)
         if old_state == new_state:
             return outcome
         if not may_change_publication(user, old_state, new_state) or not may(user, "edit", record):

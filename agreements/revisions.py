@@ -276,21 +276,23 @@ def differences(model, before, after):
 
 def only_private_changes(model, before, after):
     """True when the snapshots differ, if at all, only in fields no reader sees."""
-    return all(
-        difference.label in _private_labels(model)
-        for difference in differences(model, before, after)
-    )
+    return not differences(model, _public_part(before), _public_part(after))
 
 
-def _private_labels(model):
-    labels = set()
-    for each in (model, AgreementEvent, ReportedFigure):
-        for name in PRIVATE:
-            try:
-                labels.add(str(each._meta.get_field(name).verbose_name))
-            except Exception:  # noqa: BLE001 - the part has no such field
-                continue
-    return labels
+def _public_part(data):
+    """data without the private fields of the record and of its parts."""
+
+    def strip(part):
+        fields = {
+            name: value for name, value in part.get("fields", {}).items() if name not in PRIVATE
+        }
+        return {**part, "fields": fields}
+
+    public = strip(data)
+    for key in ("events", "figures"):
+        if key in data:
+            public[key] = [strip(part) for part in data[key]]
+    return public
 
 
 def _field_differences(model, where, before, after, names):

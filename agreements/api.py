@@ -21,6 +21,7 @@ from agreements.filters import (
     TransferFilter,
 )
 from agreements.models import Agreement, Country, Source, Transfer
+from tracker.query import filter_parameters, reads_query
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -119,6 +120,16 @@ def _bad_request(error):
     return JsonResponse({"error": error.message, "fields": error.fields}, status=400)
 
 
+def _dataset_parameters(dataset, **kwargs):
+    data = DATASETS.get(dataset)
+    return filter_parameters(data.filterset) if data else ()
+
+
+def _api_parameters(dataset, **kwargs):
+    return {*_dataset_parameters(dataset), "page", "page_size"}
+
+
+@reads_query(per_url=_dataset_parameters)
 def download(request, dataset, fmt):
     """/<list>/export.csv and /<list>/export.json: every filtered row, streamed."""
     data = _dataset(dataset)
@@ -146,6 +157,7 @@ def _positive_int(params, name, default, maximum):
     return int(raw)
 
 
+@reads_query(per_url=_api_parameters)
 def api_list(request, dataset):
     data = _dataset(dataset)
     try:
@@ -183,6 +195,7 @@ def api_list(request, dataset):
     )
 
 
+@reads_query()
 def api_index(request):
     return JsonResponse(
         {
@@ -254,6 +267,7 @@ def _parameter(name, flt):
     return {"name": name, "in": "query", "description": description, "schema": schema}
 
 
+@reads_query()
 def openapi_schema(request):
     error = {
         "description": "Malformed parameters.",

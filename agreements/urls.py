@@ -2,6 +2,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
 from agreements import api, sitemaps, views
+from tracker.query import reads_query
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,10 +18,15 @@ urlpatterns = [
     path("search/", views.search_page, name="search"),
     path("trends/", views.trends, name="trends"),
     path("changes/feed/", views.ChangesFeed(), name="change-feed"),
-    path("sitemap.xml", sitemap_views.index, {"sitemaps": sitemaps.SITEMAPS}, name="sitemap"),
+    path(
+        "sitemap.xml",
+        reads_query()(sitemap_views.index),
+        {"sitemaps": sitemaps.SITEMAPS},
+        name="sitemap",
+    ),
     path(
         "sitemap-<slug:section>.xml",
-        sitemap_views.sitemap,
+        reads_query("p")(sitemap_views.sitemap),
         {"sitemaps": sitemaps.SITEMAPS},
         name="django.contrib.sitemaps.views.sitemap",
     ),

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.functional import cached_property
+from django.utils.functional import cached_property, classproperty
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
@@ -37,6 +37,7 @@ from agreements.tombstones import (
 from agreements.trends import agreement_timeline, people_per_month
 from agreements.worldmap import world_map
 from tracker.caching import memoize
+from tracker.query import filter_parameters, reads_query
 
 PAGE_SIZE = 25
 
@@ -85,6 +86,7 @@ def _home_figures():
     }
 
 
+@reads_query()
 def home(request):
     context = {
         **memoize("home-figures", _home_figures),
@@ -101,6 +103,10 @@ class PublicListView(FilterView):
 
     paginator_class = CountCachedPaginator
     paginate_by = PAGE_SIZE
+
+    @classproperty
+    def query_parameters(cls):
+        return filter_parameters(cls.filterset_class) | {cls.page_kwarg}
 
 
 class AgreementListView(PublicListView):
@@ -131,6 +137,8 @@ class TombstoneMixin:
     """A record readers cannot see answers 410 with its tombstone if it was withdrawn after
     publication, else 404. Looked up only after the record was not found, so published pages
     pay nothing for it; staff who can preview see the marked preview instead."""
+
+    query_parameters = frozenset()  # a record's page reads no parameters
 
     def find_tombstone(self):
         raise NotImplementedError
@@ -237,6 +245,7 @@ class TransferDetailView(TombstoneMixin, DetailView):
         return transfer_tombstone(self.kwargs["pk"])
 
 
+@reads_query("code")
 def country_list(request):
     code = request.GET.get("code", "").strip().upper()
     if code:
@@ -280,6 +289,7 @@ def with_shares(rows, key):
     return rows
 
 
+@reads_query()
 def country_detail(request, code):
     if code != code.lower():
         return redirect("country-detail", code=code.lower(), permanent=True)
@@ -372,6 +382,7 @@ class PlainTextAtomFeed(Atom1Feed):
             handler.addQuickElement("summary", item["description"], {"type": "text"})
 
 
+@reads_query("page")
 def change_log(request, slug=None):
     # A withdrawn agreement keeps its log: its earlier public changes, then the withdrawal.
     agreement = get_object_or_404(on_record_agreements(), slug=slug) if slug else None
@@ -391,6 +402,7 @@ def change_log(request, slug=None):
 
 class ChangesFeed(Feed):
     feed_type = PlainTextAtomFeed
+    query_parameters = frozenset()
     title = "Transfer Tracker: changes to published records"
     subtitle = "What changed in the tracker's published agreements, events and transfers."
 
@@ -436,6 +448,7 @@ class SearchForm(forms.Form):
     q = forms.CharField(label="Search", max_length=200, required=False, strip=True)
 
 
+@reads_query("q")
 def search_page(request):
     form = SearchForm(request.GET)
     text = form.cleaned_data["q"] if form.is_valid() else ""
@@ -445,6 +458,7 @@ def search_page(request):
     )
 
 
+@reads_query()
 def trends(request):
     return render(
         request,
@@ -461,6 +475,7 @@ class AgreementsFeed(Feed):
     """New and updated agreements, newest change first; per country at /countries/<code>/feed/."""
 
     feed_type = PlainTextAtomFeed
+    query_parameters = frozenset()
     description_template = None
 
     def get_object(self, request, code=None):

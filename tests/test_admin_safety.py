@@ -52,3 +52,36 @@ def test_the_admin_path_is_a_setting():
         timeout=60,
     )
     assert result.stdout.strip() == "/editors-desk/", result.stderr
+
+
+def attempt_through_proxy(client, password, client_address, forwarded=None):
+    """A login through our nginx (10.0.0.5), which sets X-Forwarded-For to the peer it saw."""
+    return client.post(
+        reverse("admin:login"),
+        {"username": "edna", "password": password, "next": "/admin/"},
+        REMOTE_ADDR="10.0.0.5",
+        headers={"X-Forwarded-For": forwarded or client_address},
+    )
+
+
+def test_behind_the_proxy_a_stranger_cannot_lock_an_editor_out(client, editor, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for _ in range(settings.AXES_FAILURE_LIMIT + 2):
+        attempt_through_proxy(client, "guess", "198.51.100.66")
+    assert attempt_through_proxy(client, "guess", "198.51.100.66").status_code == 429
+    # The editor, at her own address, behind the same proxy, still gets in.
+    response = attempt_through_proxy(client, "a-long-editor-password", "203.0.113.9")
+    assert response.status_code == 302
+
+
+def test_behind_the_proxy_the_stranger_is_locked_out_by_their_own_address(client, editor, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        # A forged left-hand entry (the editor's address) does not change who is counted.
+        attempt_through_proxy(client, "guess", None, forwarded="203.0.113.9, 198.51.100.66")
+    assert attempt_through_proxy(client, "guess", "198.51.100.66").status_code == 429
+    assert attempt_through_proxy(client, "a-long-editor-password", "203.0.113.9").status_code == 302
+
+
+def test_lock_outs_and_rate_limits_use_the_same_client_address():
+    assert settings.AXES_CLIENT_IP_CALLABLE == "tracker.clients.client_address"

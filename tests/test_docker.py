@@ -37,6 +37,12 @@ def test_redis_is_official_with_a_ping_healthcheck():
     assert "redis-cli ping" in " ".join(redis["healthcheck"]["test"])
 
 
+def test_redis_has_a_memory_limit_and_evicts_the_least_recently_used_keys():
+    command = SERVICES["redis"]["command"]
+    assert command[command.index("--maxmemory") + 1] == "${REDIS_MAXMEMORY:-256mb}"
+    assert command[command.index("--maxmemory-policy") + 1] == "allkeys-lru"
+
+
 def test_migrations_run_once_in_their_own_service_before_the_app_starts():
     migrate, web = SERVICES["migrate"], SERVICES["web"]
     assert migrate["build"] == web["build"] == "."  # the same image
@@ -85,8 +91,9 @@ def test_nginx_re_resolves_the_scaled_replicas_and_forwards_the_client():
     assert not re.search(r"\bupstream\s+\w+\s*\{", nginx)
     for header in ("Host", "X-Forwarded-For", "X-Forwarded-Proto", "X-Request-ID"):
         assert re.search(rf"proxy_set_header {header} \$\w+;", nginx), header
-    # The settings take the client address from X-Forwarded-For.
-    assert settings.AXES_IPWARE_META_PRECEDENCE_ORDER[0] == "HTTP_X_FORWARDED_FOR"
+    # nginx replaces X-Forwarded-For with the peer it saw; the app believes that one entry.
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in nginx
+    assert COMPOSE["x-app-environment"]["TRUSTED_PROXY_COUNT"] == "1"
     assert "gzip on;" in nginx
     assert re.search(r"client_max_body_size \d+m;", nginx)
     assert re.search(r"proxy_read_timeout \d+s;", nginx)

@@ -106,3 +106,51 @@ def test_a_cache_outage_lets_requests_through(client):
     with override_settings(CACHES=unreachable):
         for _ in range(5):
             assert client.get("/search/?q=x").status_code == 200
+
+
+def test_one_search_budget_whatever_endpoint_runs_the_search(client):
+    client.get("/search/?q=rwanda")
+    client.get("/agreements/?q=rwanda")
+    client.get("/api/agreements/?q=rwanda")
+    # The fourth search, now as a download: the search budget (3) is spent.
+    refused = client.get("/agreements/export.csv?q=rwanda")
+    assert refused.status_code == 429
+    assert b"3 search requests a minute" in refused.content
+
+
+def test_a_search_through_the_api_is_refused_in_json(client):
+    for _ in range(3):
+        client.get("/search/?q=x")
+    refused = client.get("/api/agreements/?q=x")
+    assert refused.status_code == 429
+    assert "search" in refused.json()["error"]
+
+
+def test_the_sources_text_filter_counts_as_a_search(client):
+    for _ in range(3):
+        client.get("/sources/?q=court")
+    assert client.get("/sources/?q=court").status_code == 429
+
+
+def test_a_q_on_a_page_without_text_search_counts_against_nothing(client):
+    for _ in range(10):
+        assert client.get("/countries/?q=anything").status_code == 200
+    assert client.get("/search/?q=x").status_code == 200
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1)
+def test_a_direct_request_cannot_rotate_its_forwarded_address(client):
+    # The app port reached from outside our proxies' networks: the header is not believed.
+    direct = Client(REMOTE_ADDR="198.51.100.20")
+    for n in range(2):
+        direct.get("/transfers/export.csv", headers={"X-Forwarded-For": f"203.0.113.{n}"})
+    refused = direct.get("/transfers/export.csv", headers={"X-Forwarded-For": "203.0.113.99"})
+    assert refused.status_code == 429
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1)
+def test_a_malformed_forwarded_address_falls_back_to_the_peer():
+    client = Client(REMOTE_ADDR="10.0.0.5")
+    for _ in range(3):
+        client.get("/search/?q=x", headers={"X-Forwarded-For": "not-an-address"})
+    assert client.get("/search/?q=x", headers={"X-Forwarded-For": "x" * 500}).status_code == 429

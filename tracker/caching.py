@@ -195,7 +195,13 @@ class PublicPageCacheMiddleware:
 
     @staticmethod
     def _cacheable_request(request) -> bool:
-        return settings.PAGE_CACHE_SECONDS > 0 and not _has_session(request)
+        # Only pages that declare the parameters they read (tracker/query.py): the key is then
+        # made of those alone, so made-up parameters cannot multiply the entries.
+        return (
+            settings.PAGE_CACHE_SECONDS > 0
+            and getattr(request, "query_declared", False)
+            and not _has_session(request)
+        )
 
     @staticmethod
     def _cacheable_response(response) -> bool:

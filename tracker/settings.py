@@ -63,6 +63,9 @@ MIDDLEWARE = [
     # Public read-only requests may read from the replica (outside the page cache, so that its
     # version check can too); removes itself when there is no replica.
     "tracker.db_router.ReplicaReadMiddleware",
+    # Public pages get only the query parameters they read (tracker/query.py): the rate limits
+    # and the page cache below count and key on those.
+    "tracker.query.DeclaredQueryMiddleware",
     # Per-client limits on search, downloads and the API, before any cached reply.
     "tracker.ratelimit.RateLimitMiddleware",
     # Anonymous pages from the cache; below here (sessions, CSRF, auth) runs only on a miss.
@@ -155,10 +158,15 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            # Per worker process, each with its own copy of every page: bounded by bytes as well
+            # as entries (tracker/cache_backends.py), so a flood of distinct pages costs at most
+            # CACHE_MAX_BYTES per worker.
+            "BACKEND": "tracker.cache_backends.BoundedLocMemCache",
             "LOCATION": "tracker",
-            # Per worker process: bounded, since each keeps its own copy of every page.
-            "OPTIONS": {"MAX_ENTRIES": 1000},
+            "OPTIONS": {
+                "MAX_ENTRIES": 5000,
+                "MAX_BYTES": env_int("CACHE_MAX_BYTES", 64 * 1024 * 1024),
+            },
         }
     }
 # Anonymous public pages and downloads are cached for PAGE_CACHE_SECONDS (0 turns the cache
@@ -183,6 +191,13 @@ RATELIMITS = {
 # How many reverse proxies of ours stand in front of the app: the client address is taken that
 # many entries from the right of X-Forwarded-For (entries further left are client-supplied).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# X-Forwarded-For is believed only from these addresses (our proxies): loopback and the private
+# ranges container networks and load balancers use. A direct request from anywhere else is keyed
+# on its own address, whatever it puts in the header (tracker/clients.py).
+TRUSTED_PROXY_NETWORKS = env_list(
+    "TRUSTED_PROXY_NETWORKS",
+    ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+)
 
 # Editors' admin. The path can be moved away from the well-known /admin/.
 ADMIN_PATH = env_str("ADMIN_PATH", "admin/").strip("/") + "/"
@@ -198,8 +213,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
-# Behind the production reverse proxy the client address is in X-Forwarded-For.
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The same client address as the rate limits: behind the proxy, the one it saw, never the
+# proxy's own (which would let anyone lock every editor out) nor one the client made up.
+AXES_CLIENT_IP_CALLABLE = "tracker.clients.client_address"
 
 # CSV import in the admin is all-or-nothing: one bad row and nothing is written.
 IMPORT_EXPORT_USE_TRANSACTIONS = True

@@ -1,0 +1,106 @@
+"""The query parameters each public page reads, declared next to the view.
+
+Every public view says which query parameters it reads: `@reads_query("page")` on a function,
+`query_parameters` on a class (the filtered lists derive theirs from their FilterSet). Before a
+public GET reaches the rate limits, the page cache or the view, `DeclaredQueryMiddleware` drops
+every other parameter and puts the rest in one order, so:
+
+- the page cache keys on what the page reads: `/?utm=1` … `/?utm=2400` are one entry, not 2,400
+  (each distinct URL used to be its own entry, and a flood of them evicted the real pages);
+- a made-up parameter never reaches the page (its links, "download these rows", memoized parts);
+- the rate limits count the work a request does, not the parameters it carries.
+
+A view that declares nothing is left alone and never cached (tracker/caching.py): forgetting a
+declaration costs speed, not correctness. tests/test_query.py checks that every public URL has one.
+"""
+
+import contextlib
+import functools
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.http import QueryDict
+from django.urls import Resolver404, resolve
+
+# What a view declares: the names, or a function of the URL's keyword arguments giving them
+# (the API and downloads read the filters of the dataset named in the URL).
+Declared = Iterable[str] | Callable[..., Iterable[str]]
+
+
+def reads_query(*names: str, per_url: Callable[..., Iterable[str]] | None = None):
+    """Declare the query parameters a function view reads."""
+
+    def declare(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            return view(*args, **kwargs)
+
+        wrapper.query_parameters = per_url if per_url is not None else frozenset(names)
+        return wrapper
+
+    return declare
+
+
+@functools.cache
+def filter_parameters(filterset_class) -> frozenset[str]:
+    """The query parameters a FilterSet reads: one per filter, or one per part of a filter whose
+    widget takes several (a range's `_after`/`_before`)."""
+    names = set()
+    for name, field in filterset_class(queryset=None).form.fields.items():
+        widget = field.widget
+        suffixes = getattr(widget, "suffixes", None) or getattr(widget, "widgets_names", None)
+        if suffixes:
+            names.update(f"{name}_{suffix}" if suffix else name for suffix in suffixes)
+        else:
+            names.add(name)
+    return frozenset(names)
+
+
+def declared_parameters(match) -> frozenset[str] | None:
+    """What the resolved view reads, or None if it declares nothing."""
+    view = match.func
+    declared = getattr(view, "query_parameters", None)
+    if declared is None:
+        declared = getattr(getattr(view, "view_class", None), "query_parameters", None)
+    if declared is None:
+        return None
+    if callable(declared):
+        declared = declared(**match.kwargs)
+    return frozenset(declared)
+
+
+def public_match(request):
+    """The public page a request is for (resolved once per request), or None."""
+    if not hasattr(request, "_public_match"):
+        match = None
+        if not request.path.startswith("/" + settings.ADMIN_PATH):
+            with contextlib.suppress(Resolver404):
+                match = resolve(request.path_info)
+        request._public_match = match
+    return request._public_match
+
+
+def keep_only(request, names: frozenset[str]) -> None:
+    """Make the request carry only `names`, sorted, as if the client had sent just those."""
+    query = request.GET
+    kept = QueryDict(mutable=True)
+    for key in sorted(key for key in query if key in names):
+        kept.setlist(key, query.getlist(key))
+    kept._mutable = False
+    request.GET = kept
+    request.META["QUERY_STRING"] = kept.urlencode()
+
+
+class DeclaredQueryMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.query_declared = False
+        if request.method in ("GET", "HEAD"):
+            match = public_match(request)
+            names = declared_parameters(match) if match is not None else None
+            if names is not None:
+                keep_only(request, names)
+                request.query_declared = True
+        return self.get_response(request)

@@ -203,13 +203,17 @@ def stop_gunicorn(process):
 class Browser:
     """Just enough of a browser for the admin: cookies, no automatic redirects."""
 
-    def __init__(self, port):
+    def __init__(self, port, source_address=None, headers=None):
         self.port = port
         self.cookies = {}
+        self.source_address = (source_address, 0) if source_address else None
+        self.headers = headers or {}
 
     def request(self, method, path, fields=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
-        headers = {}
+        conn = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=REQUEST_TIMEOUT, source_address=self.source_address
+        )
+        headers = dict(self.headers)
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None

@@ -94,3 +94,20 @@ def test_a_flood_of_made_up_urls_adds_no_cache_entries(client, agreement):
 def test_the_sitemap_keeps_its_page_parameter(client, agreement):
     assert client.get("/sitemap-agreements.xml?p=1").status_code == 200
     assert client.get("/sitemap-agreements.xml?p=99").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/", "/agreements/", "/api/agreements/", "/admin/login/"])
+def test_too_many_query_parameters_get_a_400_even_in_development(path, settings):
+    from django.test import Client
+
+    settings.DEBUG = True  # Django's own debug error page fails on these with a 500
+    client = Client(raise_request_exception=False)
+    query = "&".join(f"p{n}=1" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    response = client.get(f"{path}?{query}")
+    assert response.status_code == 400
+    assert b"Too many query parameters" in response.content
+
+
+def test_the_most_query_parameters_allowed_still_work(client, settings):
+    query = "&".join(f"p{n}=1" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS))
+    assert client.get(f"/agreements/?{query}").status_code == 200

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tracker.observability.RequestIdMiddleware",
+    # More query parameters than Django accepts: a plain 400 before anything parses them.
+    "tracker.query.BoundedQueryStringMiddleware",
     # 503 + Retry-After while the database is down; outside sessions/auth to cover them too.
     "tracker.resilience.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install migrate seed superuser lock clean-db vendor backup restore faults bench
+.PHONY: run worker test lint format install migrate seed superuser lock clean-db vendor backup restore faults bench
 
 $(INSTALLED): requirements.lock requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,9 +29,18 @@ seed: migrate
 superuser: migrate
 	$(MANAGE) create_dev_superuser
 
+# The import worker (CSV imports too large for a request: docs/IMPORT.md) runs in the background
+# beside the development server, in the same shell, whose trap stops it when the server stops
+# (Ctrl-C, an error or a kill). The worker does not reload on code changes: restart `make run`.
 run: seed superuser
 	@echo "Serving on http://$(HOST):$(PORT)/  (editors: http://$(HOST):$(PORT)/admin/)"
+	@$(MANAGE) run_import_jobs & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT)
+
+# The import worker alone, e.g. beside a server started some other way.
+worker: migrate
+	$(MANAGE) run_import_jobs
 
 lint: install
 	$(BIN)/ruff check .
@@ -71,9 +80,13 @@ bench: install
 	@command -v wrk >/dev/null 2>&1 || (apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk))
 	$(BIN)/python scripts/bench.py $(ARGS)
 
-# Restarts the local Postgres (127.0.0.1:5432) under load and checks the app copes: scripts/faults.py.
+# Restarts the local Postgres (127.0.0.1:5432) under load and checks the app copes (scripts/faults.py),
+# then floods the cache and tries lock-outs and rate limits through a proxy hop (scripts/hostile.py).
+# Both run even if the first fails; either failing fails the target.
 faults: install
-	$(BIN)/python scripts/faults.py
+	$(BIN)/python scripts/faults.py; database=$$?; \
+	$(BIN)/python scripts/hostile.py; hostile=$$?; \
+	test $$database -eq 0 && test $$hostile -eq 0
 
 # Deletes the embedded database (not a DATABASE_URL server).
 clean-db:

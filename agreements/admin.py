@@ -13,6 +13,7 @@ from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from agreements import publishing, revisions
+from agreements.admin_imports import BackgroundImportMixin
 from agreements.models import (
     EDITOR_STATES,
     Agreement,
@@ -546,7 +547,9 @@ class AgreementForm(VersionedForm):
 
 # ReviewedAdmin first: its save, restore and actions take precedence over the library admins'.
 @admin.register(Agreement)
-class AgreementAdmin(ReviewedAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
+class AgreementAdmin(
+    ReviewedAdmin, BackgroundImportMixin, ImportExportModelAdmin, SimpleHistoryAdmin
+):
     resource_classes = [AgreementResource]
     form = AgreementForm
     part_models = (AgreementEvent,)
@@ -742,7 +745,9 @@ class TransferAdminForm(TransferForm):
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReviewedAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
+class TransferAdmin(
+    ReviewedAdmin, BackgroundImportMixin, ImportExportModelAdmin, SimpleHistoryAdmin
+):
     resource_classes = [TransferResource]
     form = TransferAdminForm
     part_models = (ReportedFigure,)
@@ -817,7 +822,13 @@ class SourceForm(VersionedForm):
 
 
 @admin.register(Source)
-class SourceAdmin(ProtectedDeleteAdmin, ReviewedAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
+class SourceAdmin(
+    ProtectedDeleteAdmin,
+    ReviewedAdmin,
+    BackgroundImportMixin,
+    ImportExportModelAdmin,
+    SimpleHistoryAdmin,
+):
     resource_classes = [SourceResource]
     form = SourceForm
     has_publication_state = False

@@ -1,3 +1,6 @@
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.apps import AppConfig
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
@@ -13,12 +16,12 @@ class AgreementsConfig(AppConfig):
         # Any saved, deleted or re-linked record (countries, agreements, events, transfers,
         # sources, figures, and the history rows behind the change log) makes every cached
         # public page stale.
-        from agreements.models import ContentVersion, ProposedRevision
+        from agreements.models import ContentVersion, ImportJob, ProposedRevision
 
         for model in self.get_models():
-            # Proposals are never public: a proposal waiting for review leaves every cached
-            # page as it is.
-            if model in (ContentVersion, ProposedRevision):
+            # Proposals and import jobs are never public: a proposal waiting for review, or an
+            # import queued or running, leaves every cached page as it is.
+            if model in (ContentVersion, ProposedRevision, ImportJob):
                 continue
             post_save.connect(_content_changed, sender=model, weak=False)
             post_delete.connect(_content_changed, sender=model, weak=False)
@@ -36,11 +39,35 @@ def _ensure_groups(sender, using="default", **kwargs):
     ensure_groups(using=using)
 
 
+# The databases whose public data changed while bumps were deferred (deferred_content_bumps).
+_deferred_bumps: ContextVar[set | None] = ContextVar("deferred_content_bumps", default=None)
+
+
+@contextmanager
+def deferred_content_bumps():
+    """Inside, a change to public data is noted instead of bumping the content version at once;
+    yields the set of database aliases that changed, for the caller to bump once, in the same
+    transaction, when it is about to commit (agreements/resources.py does for every import).
+
+    Every write bumps the same row, so a long import that bumped at its first row would hold
+    that row's lock until it commits, and every other save would wait for it meanwhile."""
+    changed = set()
+    token = _deferred_bumps.set(changed)
+    try:
+        yield changed
+    finally:
+        _deferred_bumps.reset(token)
+
+
 def _content_changed(sender, using="default", instance=None, **kwargs):
     from tracker.caching import bump_content_version
 
     if instance is not None and _never_shown(instance, using):
         return  # a draft at work: outsiders must not see the pages' validators change
+    deferred = _deferred_bumps.get()
+    if deferred is not None:
+        deferred.add(using)
+        return
     # In the writer's own transaction: the new version commits with the change, or not at all.
     bump_content_version(using)
 

@@ -931,3 +931,140 @@ class ContentVersion(models.Model):
 
     def __str__(self):
         return f"content version {self.number} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+
+
+# --- CSV imports that run in the background --------------------------------------------------------
+
+
+class ImportKind(models.TextChoices):
+    """What a CSV file holds; each kind is imported by its resource (agreements/resources.py)."""
+
+    SOURCES = "sources", "Sources"
+    AGREEMENTS = "agreements", "Agreements"
+    TRANSFERS = "transfers", "Transfers"
+
+    @property
+    def model(self):
+        return {"sources": Source, "agreements": Agreement, "transfers": Transfer}[self.value]
+
+    @classmethod
+    def for_model(cls, model):
+        return next(kind for kind in cls if kind.model is model)
+
+
+class ImportState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Publishers (and superusers) see every import; an editor sees their own."""
+        return self if can_publish(user) else self.filter(created_by=user)
+
+    def queued(self):
+        return self.filter(state=ImportState.QUEUED)
+
+
+class ImportJob(models.Model):
+    """A CSV file too large to import while the editor waits (agreements/imports.py).
+
+    The admin queues it; `manage.py run_import_jobs` claims it, runs it as its author, all or
+    nothing and through agreements/publishing.py like any import, and records the outcome here
+    in the same transaction as the rows it wrote (docs/IMPORT.md).
+    """
+
+    kind = models.CharField(max_length=12, choices=ImportKind.choices)
+    file_name = models.CharField(max_length=255)
+    content = models.TextField(help_text="The file as uploaded (UTF-8 CSV).")
+    row_count = models.PositiveIntegerField(
+        "rows", help_text="Data rows in the file, below its header."
+    )
+    # PROTECT: an import says who made it (its rows' history does too); deactivate, not delete.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="import_jobs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=10, choices=ImportState.choices, default=ImportState.QUEUED)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times a worker has taken it (a worker may have died)."
+    )
+    counts = models.JSONField(
+        default=dict, blank=True, help_text="Rows by outcome: new, updated, unchanged, proposals."
+    )
+    errors = models.JSONField(
+        default=list, blank=True, help_text="Why nothing was written, one message per line."
+    )
+    proposals = models.ManyToManyField(
+        "ProposedRevision",
+        blank=True,
+        related_name="import_jobs",
+        help_text="Rows that changed published records, kept for a publisher's review.",
+    )
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "CSV import"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ImportKind.values), name="importjob_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=ImportState.values), name="importjob_state_valid"
+            ),
+            # Queued: not started. Running: started, not finished. Done: both, in order.
+            models.CheckConstraint(
+                condition=(
+                    Q(state=ImportState.QUEUED, started_at__isnull=True, finished_at__isnull=True)
+                    | Q(
+                        state=ImportState.RUNNING,
+                        started_at__isnull=False,
+                        finished_at__isnull=True,
+                    )
+                    | Q(
+                        state__in=[ImportState.SUCCEEDED, ImportState.FAILED],
+                        started_at__isnull=False,
+                        finished_at__isnull=False,
+                        finished_at__gte=F("started_at"),
+                    )
+                ),
+                name="importjob_times_match_state",
+                violation_error_message="An import's start and finish times must match its state.",
+            ),
+            # A failed import says why; a successful one has nothing to say against it.
+            models.CheckConstraint(
+                condition=~Q(state=ImportState.FAILED) | ~Q(errors=[]),
+                name="importjob_failure_has_errors",
+                violation_error_message="A failed import lists its errors.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=ImportState.SUCCEEDED) | Q(errors=[]),
+                name="importjob_success_has_no_errors",
+            ),
+        ]
+        indexes = [
+            # The worker's claim: the oldest queued job (run_import_jobs), without reading
+            # the finished ones.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(state=ImportState.QUEUED),
+                name="importjob_queue",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Import #{self.pk} of {self.get_kind_display().lower()} ({self.file_name})"
+
+    def get_absolute_url(self):
+        # Staff only: the admin's read-only page of the import.
+        return reverse("admin:agreements_importjob_change", args=[self.pk])
+
+    @property
+    def is_done(self):
+        return self.state in (ImportState.SUCCEEDED, ImportState.FAILED)

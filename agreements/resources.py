@@ -5,51 +5,68 @@ sources by URL, agreements by slug, transfers by agreement, date, origin and des
 Imported records are drafts: the publication state is exported but never imported.
 """
 
+from contextlib import contextmanager
+from types import SimpleNamespace
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from import_export import fields, resources, widgets
+from simple_history.models import HistoricalRecords
 
 from agreements import publishing, revisions
+from agreements.apps import deferred_content_bumps
 from agreements.dates import DatePrecision, format_iso_partial_date, parse_partial_date
 from agreements.exports import FORMULA_TRIGGERS, formula_safe
 from agreements.models import Agreement, Country, RevisionKind, Source, Transfer
 
 
 class LookupWidget(widgets.ForeignKeyWidget):
-    """A foreign key by a natural key, with a readable error for an unknown value."""
+    """A foreign key by a natural key, with a readable error for an unknown value.
+
+    What it found is remembered for the rest of the import (the same countries, agreements and
+    sources recur on every row); AllOrNothingResource.import_data starts each import afresh."""
 
     def __init__(self, model, field, label, normalize=str.strip):
         super().__init__(model, field=field)
         self.label = label
         self.normalize = normalize
+        self.found = {}
 
     def clean(self, value, row=None, **kwargs):
         value = self.normalize(str(value or ""))
         if not value:
             return None
-        try:
-            return self.model.objects.get(**{self.field: value})
-        except self.model.DoesNotExist:
-            raise ValueError(f"unknown {self.label} {value!r}") from None
+        if value not in self.found:
+            try:
+                self.found[value] = self.model.objects.get(**{self.field: value})
+            except self.model.DoesNotExist:
+                raise ValueError(f"unknown {self.label} {value!r}") from None
+        return self.found[value]
 
 
 class LookupManyWidget(widgets.ManyToManyWidget):
-    """Several natural keys separated by "|"; every one must exist."""
+    """Several natural keys separated by "|"; every one must exist. Remembers what it found for
+    the rest of the import, as LookupWidget does."""
 
     def __init__(self, model, field, label, normalize=str.strip):
         super().__init__(model, separator="|", field=field)
         self.label = label
         self.normalize = normalize
+        self.found = {}
 
     def clean(self, value, row=None, **kwargs):
         keys = [self.normalize(key) for key in str(value or "").split(self.separator)]
         keys = [key for key in keys if key]
-        found = {
-            getattr(obj, self.field): obj
-            for obj in self.model.objects.filter(**{f"{self.field}__in": keys})
-        }
-        missing = [key for key in keys if key not in found]
+        unknown = [key for key in keys if key not in self.found]
+        if unknown:
+            self.found.update(
+                (getattr(obj, self.field), obj)
+                for obj in self.model.objects.filter(**{f"{self.field}__in": unknown})
+            )
+        missing = [key for key in keys if key not in self.found]
         if missing:
             raise ValueError(f"unknown {self.label}: {', '.join(missing)}")
-        return [found[key] for key in keys]
+        return [self.found[key] for key in keys]
 
 
 def _upper(value: str) -> str:
@@ -97,17 +114,94 @@ class AllOrNothingResource(resources.ModelResource):
     A row that changes an existing record goes through agreements/publishing.py like a form: an
     editor's row that changes a published record (or a source a published record cites) becomes
     a proposed revision, and the live record is untouched until a publisher approves it. New
-    rows are drafts. Imports run from code with no user (none exist today) write directly."""
+    rows are drafts. Imports run from code with no user (none exist today) write directly.
+
+    The file's columns are checked before any row runs (`header_problems`); every row's
+    history names the importing user, in the admin, the command and the worker alike."""
+
+    # Columns a file must have (docs/IMPORT.md marks them "required"); subclasses say which.
+    required_columns = ()
 
     def import_data(self, dataset, **kwargs):
         kwargs["use_transactions"] = True
         kwargs["rollback_on_validation_errors"] = True
         self.proposals = []
-        return super().import_data(dataset, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field.widget, LookupWidget | LookupManyWidget):
+                field.widget.found = {}
+        with transaction.atomic(), history_user(kwargs.get("user")):
+            with deferred_content_bumps() as changed:
+                result = super().import_data(dataset, **kwargs)
+            written = not (
+                kwargs.get("dry_run") or result.has_errors() or result.has_validation_errors()
+            )
+            if written:  # once, just before the commit, not at the first row
+                from tracker.caching import bump_content_version
+
+                for using in changed:
+                    bump_content_version(using)
+        return result
+
+    @classmethod
+    def columns(cls):
+        """Every column this resource reads or writes, in the order of its exports."""
+        return [field.column_name for field in cls().get_export_fields()]
+
+    @classmethod
+    def header_problems(cls, headers):
+        """What is wrong with a file's header row, as messages; empty when nothing is."""
+        columns = cls.columns()
+        required = [name for name in columns if name in cls.required_columns]
+        problems = []
+        unnamed = [str(position) for position, name in enumerate(headers, 1) if not name]
+        if unnamed:
+            problems.append(f"columns without a name in the header row: {', '.join(unnamed)}")
+        repeated = sorted({name for name in headers if name and headers.count(name) > 1})
+        if repeated:
+            problems.append(f"repeated columns: {', '.join(repeated)}")
+        missing = [name for name in required if name not in headers]
+        if missing:
+            problems.append(f"missing columns: {', '.join(missing)}")
+        unknown = [name for name in headers if name and name not in columns]
+        if unknown:
+            # A stray space makes a column unknown: show it.
+            shown = [name if name.strip() == name else repr(name) for name in unknown]
+            problems.append(f"unknown columns: {', '.join(dict.fromkeys(shown))}")
+        if problems:
+            problems.append(
+                f"expected: {', '.join(columns)} (required: {', '.join(required)}); "
+                "see the format in docs/IMPORT.md"
+            )
+        return problems
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        if not instance._state.adding:
+            # A change may become a proposal, which is never saved here: check it all now.
+            return super().validate_instance(instance, import_validation_errors, validate_unique)
+        # A new row: the database checks the model's constraints when the row is inserted
+        # (save_instance gives a refusal the constraint's own message). Django would ask it
+        # once per constraint first, three statements each: most of an agreement row's time.
+        errors = dict(import_validation_errors or {})
+        try:
+            instance.full_clean(
+                exclude=errors.keys(), validate_unique=validate_unique, validate_constraints=False
+            )
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
 
     def save_instance(self, instance, is_create, row, **kwargs):
         user = kwargs.get("user")
-        if is_create or user is None:
+        if is_create:
+            try:
+                return super().save_instance(instance, is_create, row, **kwargs)
+            except IntegrityError as error:
+                message = constraint_message(type(instance), error)
+                if message is None:
+                    raise
+                raise ValidationError(message) from None
+        if user is None:
             return super().save_instance(instance, is_create, row, **kwargs)
         live = type(instance).objects.get(pk=instance.pk)
 
@@ -171,6 +265,31 @@ class AllOrNothingResource(resources.ModelResource):
         return super().get_queryset().order_by("pk")
 
 
+def constraint_message(model, error):
+    """The message of the model's constraint that the database refused a row for, if any."""
+    name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+    for constraint in model._meta.constraints:
+        if constraint.name == name:
+            return constraint.get_violation_error_message()
+    return None
+
+
+@contextmanager
+def history_user(user):
+    """Rows saved inside are attributed to user in their history, as the admin's request is
+    (simple_history's middleware) when an import runs outside a request: the command, the
+    worker. Inside a request its own user stands."""
+    context = HistoricalRecords.context
+    if user is None or getattr(context, "request", None) is not None:
+        yield
+        return
+    context.request = SimpleNamespace(user=user)
+    try:
+        yield
+    finally:
+        del context.request
+
+
 class TrackerResource(AllOrNothingResource):
     """Agreements and transfers: each row cites a source; the publication state is exported,
     never imported."""
@@ -190,6 +309,7 @@ class TrackerResource(AllOrNothingResource):
 
 class SourceResource(AllOrNothingResource):
     published = PartialDateField("published", "published_on", "published_precision")
+    required_columns = ("url", "title", "kind")
 
     class Meta:
         model = Source
@@ -210,6 +330,9 @@ class AgreementResource(TrackerResource):
     signed = PartialDateField("signed", "signed_on", "signed_precision")
     in_force = PartialDateField("in_force", "in_force_on", "in_force_precision")
     ended = PartialDateField("ended", "ended_on", "ended_precision")
+    required_columns = (
+        "slug", "title", "sending_country", "receiving_country", "kind", "status", "sources",
+    )  # fmt: skip
 
     class Meta:
         model = Agreement
@@ -238,6 +361,7 @@ class TransferResource(TrackerResource):
         "nationalities",
         widget=LookupManyWidget(Country, "code", "nationality codes", normalize=_upper),
     )
+    required_columns = ("date", "from_country", "to_country", "sources")
 
     class Meta:
         model = Transfer

@@ -1,8 +1,9 @@
 import datetime
 
 import factory
+from django.contrib.auth.models import Group, User
 
-from agreements.models import Agreement, AgreementEvent, Country, Source, Transfer
+from agreements.models import Agreement, AgreementEvent, Country, ImportJob, Source, Transfer
 
 # Countries are loaded by a migration; factories pick existing ones.
 _CODES = ["US", "SV", "RW", "GB", "IT", "AL", "AU", "NR", "SZ", "GH", "DK", "UG"]
@@ -84,3 +85,42 @@ class TransferFactory(factory.django.DjangoModelFactory):
     def sources(self, create, extracted, **kwargs):
         if create and extracted:
             self.sources.set(extracted)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A staff account; groups=["Editors"] (or "Publishers") gives it a role."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    is_staff = True
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.set(Group.objects.filter(name__in=extracted))
+
+
+def sources_csv(rows, start=0, header="url,title,publisher,published,kind"):
+    """A sources CSV with rows data rows (docs/IMPORT.md), new URLs from number start."""
+    lines = [header]
+    lines += [
+        f"https://news.example.org/import-{n},Imported story {n},Example News,2025-03,news"
+        for n in range(start, start + rows)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    """A queued import of row_count new sources."""
+
+    class Meta:
+        model = ImportJob
+
+    kind = "sources"
+    file_name = "sources.csv"
+    row_count = 3
+    content = factory.LazyAttribute(lambda job: sources_csv(job.row_count))
+    created_by = factory.SubFactory(UserFactory, groups=["Editors"])

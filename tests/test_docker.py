@@ -19,8 +19,21 @@ NGINX_DIRECTIVES = re.sub(r"#.*", "", NGINX)
 README = (BASE / "README.md").read_text()
 
 
-def test_compose_has_database_cache_migrations_app_and_proxy():
-    assert set(SERVICES) == {"db", "redis", "migrate", "web", "proxy"}
+def test_compose_has_database_cache_migrations_app_import_worker_and_proxy():
+    assert set(SERVICES) == {"db", "redis", "migrate", "web", "worker", "proxy"}
+
+
+def test_the_import_worker_runs_the_app_image_after_the_migrations():
+    worker, web = SERVICES["worker"], SERVICES["web"]
+    assert worker["build"] == web["build"] == "."  # the same image
+    assert worker["command"] == ["python", "manage.py", "run_import_jobs"]
+    assert worker["environment"] == SERVICES["migrate"]["environment"]  # the app's settings
+    assert worker["depends_on"]["db"]["condition"] == "service_healthy"
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert "ports" not in worker
+    # The image's health check asks gunicorn, which the worker does not run.
+    assert worker["healthcheck"] == {"disable": True}
+    assert worker["restart"] == "unless-stopped"
 
 
 def test_database_is_official_postgres_with_a_named_volume_and_healthcheck():

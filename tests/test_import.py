@@ -243,3 +243,35 @@ def test_the_admin_export_neutralises_formulas_and_reimports_unchanged(source):
     assert not result.has_errors() and not result.has_validation_errors()
     agreement.refresh_from_db()
     assert (agreement.title, agreement.summary) == ('=HYPERLINK("http://x")', "-2+3")
+
+
+def test_the_header_row_is_checked_before_any_row_runs():
+    assert SourceResource.header_problems(["url", "title", "kind", "publisher"]) == []
+    assert AgreementResource.header_problems([*AGREEMENT_HEADERS, "publication_state"]) == []
+    problems = SourceResource.header_problems(["link", "name", "kind"])
+    assert problems[:2] == ["missing columns: url, title", "unknown columns: link, name"]
+    assert problems[2].startswith("expected: url, title, publisher, published, accessed_on")
+
+
+def test_a_new_row_the_database_refuses_gets_the_constraints_message(source):
+    # New rows are checked by the database's constraints when inserted, not queried one by one
+    # beforehand; the refusal reads as the model's own message.
+    # The rows after it are still checked (the refused insert is rolled back on its own).
+    result = import_agreements([[*GOOD_ROWS[0][:3], "US", *GOOD_ROWS[0][4:]], GOOD_ROWS[1]])
+    messages = [str(error.error) for _, errors in result.row_errors() for error in errors]
+    messages += [m for row in result.invalid_rows for ms in row.error_dict.values() for m in ms]
+    assert messages == ["The sending and receiving country must differ."]
+    assert [row.number for row in result.invalid_rows] == [1]
+    assert result.totals["new"] == 1
+    assert Agreement.objects.count() == 0
+
+
+def test_a_changed_row_is_checked_in_full_before_it_can_become_a_proposal(editor, source):
+    from agreements.models import ProposedRevision
+
+    AgreementFactory(slug="us-xx-2025", sources=[source])
+    row = [*GOOD_ROWS[0][:3], "US", *GOOD_ROWS[0][4:]]  # sent from and to the same country
+    result = AgreementResource().import_data(dataset(AGREEMENT_HEADERS, [row]), user=editor)
+    assert result.has_validation_errors()
+    assert not ProposedRevision.objects.exists()
+    assert Agreement.objects.get().sending_country != Agreement.objects.get().receiving_country

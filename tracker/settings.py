@@ -219,7 +219,14 @@ AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 # proxy's own (which would let anyone lock every editor out) nor one the client made up.
 AXES_CLIENT_IP_CALLABLE = "tracker.clients.client_address"
 
-# CSV import in the admin is all-or-nothing: one bad row and nothing is written.
+# CSV import in the admin is all-or-nothing: one bad row and nothing is written. Files with more
+# rows than IMPORT_INLINE_MAX_ROWS (about 250 agreements or transfers fit a 30 s request, with
+# its preview) are queued for the import worker (`manage.py run_import_jobs`); files larger than
+# IMPORT_MAX_UPLOAD_BYTES are refused (nginx's client_max_body_size is the same 10 MB). A job
+# "running" for IMPORT_JOB_STALE_SECONDS that no worker holds is queued again. docs/IMPORT.md.
+IMPORT_INLINE_MAX_ROWS = env_int("IMPORT_INLINE_MAX_ROWS", 250)
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+IMPORT_JOB_STALE_SECONDS = env_int("IMPORT_JOB_STALE_SECONDS", 300)
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"

@@ -87,6 +87,11 @@ def uncached_records(records, settings):
     return records
 
 
+def _marked(text):
+    """text between markers no page has: found in a page as it is, it was not escaped."""
+    return f"\u27e6{text}\u27e7"
+
+
 def _store(transfer, text):
     from agreements.models import Agreement, Source, Transfer
 
@@ -149,16 +154,22 @@ def test_stored_hostile_text_comes_back_intact_from_json_and_escaped_in_html(
 ):
     import json
 
-    _store(uncached_records, text)
+    from django.utils.html import escape
+
+    marked = _marked(text)
+    _store(uncached_records, marked)
     for path in ("/api/agreements/", "/agreements/export.json"):
         response = client.get(path)
         assert response.status_code == 200, path
         data = json.loads(_body(response))
         rows = data["results"] if isinstance(data, dict) else data
-        assert rows[0]["title"] == text  # JSON carries the text exactly, as data
+        assert rows[0]["title"] == marked  # JSON carries the text exactly, as data
     slug = uncached_records.agreement.slug
     for path in ("/agreements/", f"/agreements/{slug}/", f"/transfers/{uncached_records.pk}/"):
         response = client.get(path)
         assert response.status_code == 200, path
-        if "<" in text:
-            assert text not in response.content.decode(), path
+        body = response.content.decode()
+        if any(character in text for character in "<>&\"'"):
+            assert marked not in body, path  # escaped, not as stored
+        if path == f"/agreements/{slug}/" and text.strip() and text.isprintable():
+            assert escape(marked) in body  # the title is on its page, escaped

@@ -162,7 +162,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_gunicorn(env, port, log_file):
+def start_gunicorn(env, port, log_file, workers=None):
     command = [str(GUNICORN)]
     if (ROOT / "gunicorn.conf.py").exists():
         command += ["-c", str(ROOT / "gunicorn.conf.py")]
@@ -172,7 +172,7 @@ def start_gunicorn(env, port, log_file):
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
-        str(WORKERS),
+        str(workers or WORKERS),
         "--timeout",
         "30",
     ]
@@ -184,6 +184,20 @@ def start_gunicorn(env, port, log_file):
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group, so it can be stopped as a whole
     )
+
+
+def wait_until_ready(gunicorn, port, log_path, seconds=60):
+    """Until /readyz answers 200; exits if gunicorn dies or does not get there in time."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if get(port, "/readyz")[0] == 200:
+                return
+        except OSError:
+            pass
+        if gunicorn.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"gunicorn did not start; see {log_path}")
+        time.sleep(0.2)
 
 
 def stop_gunicorn(process):
@@ -686,16 +700,7 @@ def main():
         log(f"starting gunicorn ({WORKERS} workers) on 127.0.0.1:{port}")
         with open(gunicorn_log_path, "w") as gunicorn_log:
             gunicorn = start_gunicorn(env, port, gunicorn_log)
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if get(port, "/readyz")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                if gunicorn.poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"gunicorn did not start; see {gunicorn_log_path}")
-                time.sleep(0.2)
+            wait_until_ready(gunicorn, port, gunicorn_log_path)
 
             rec = Recorder(time.monotonic())
             stop = threading.Event()

@@ -32,7 +32,6 @@ import secrets
 import socketserver
 import sys
 import threading
-import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -288,18 +287,8 @@ def main():
     log_path = ARTIFACTS / "hostile-gunicorn.log"
     try:
         with open(log_path, "w") as gunicorn_log:
-            faults.WORKERS = WORKERS
-            gunicorn = faults.start_gunicorn(env, port, gunicorn_log)
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if faults.get(port, "/readyz")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                if gunicorn.poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"gunicorn did not start; see {log_path}")
-                time.sleep(0.2)
+            gunicorn = faults.start_gunicorn(env, port, gunicorn_log, workers=WORKERS)
+            faults.wait_until_ready(gunicorn, port, log_path)
             proxy = start_proxy(port)
             proxy_port = proxy.server_address[1]
             log(f"gunicorn ({WORKERS} workers) on {port}, behind a proxy on {proxy_port}")

@@ -29,10 +29,11 @@ def test_the_limit_counts_every_search_not_only_repeats(client):
     assert client.get("/search/?q=d").status_code == 429
 
 
-def test_the_agreement_lists_text_filter_counts_as_a_search(client):
+@pytest.mark.parametrize("path", ["/agreements/?q=deal", "/sources/?q=court"])
+def test_a_lists_text_filter_counts_as_a_search(client, path):
     for _ in range(3):
-        client.get("/agreements/?q=deal")
-    assert client.get("/agreements/?q=deal").status_code == 429
+        client.get(path)
+    assert client.get(path).status_code == 429
 
 
 def test_browsing_pages_is_not_limited(client):
@@ -124,12 +125,6 @@ def test_a_search_through_the_api_is_refused_in_json(client):
     refused = client.get("/api/agreements/?q=x")
     assert refused.status_code == 429
     assert "search" in refused.json()["error"]
-
-
-def test_the_sources_text_filter_counts_as_a_search(client):
-    for _ in range(3):
-        client.get("/sources/?q=court")
-    assert client.get("/sources/?q=court").status_code == 429
 
 
 def test_a_q_on_a_page_without_text_search_counts_against_nothing(client):

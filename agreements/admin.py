@@ -3,11 +3,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -19,6 +20,7 @@ from agreements.models import (
     Agreement,
     AgreementEvent,
     Country,
+    LinkHealth,
     ProposedRevision,
     PublicationState,
     ReportedFigure,
@@ -817,6 +819,25 @@ class ArchiveFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LinkHealthFilter(admin.SimpleListFilter):
+    """The last check of each source's URL (manage.py check_sources): dead links to replace or
+    archive, moved ones to update. "Never checked" includes sources whose URL changed since."""
+
+    title = "link health"
+    parameter_name = "link"
+
+    def lookups(self, request, model_admin):
+        return [*LinkHealth.choices, ("never", "Never checked")]
+
+    def queryset(self, request, queryset):
+        current = Q(link_check__url=F("url"))
+        if self.value() == "never":
+            return queryset.exclude(current)
+        if self.value() in LinkHealth.values:
+            return queryset.filter(current, link_check__status=self.value())
+        return queryset
+
+
 class SourceForm(VersionedForm):
     pass
 
@@ -832,16 +853,48 @@ class SourceAdmin(
     resource_classes = [SourceResource]
     form = SourceForm
     has_publication_state = False
-    list_display = ["title", "publisher", "published_on", "kind", "has_archive", "link"]
-    list_filter = [ArchiveFilter, "kind", UsageFilter]
+    list_display = [
+        "title", "publisher", "published_on", "kind", "has_archive", "link_health", "link",
+    ]  # fmt: skip
+    list_filter = [ArchiveFilter, LinkHealthFilter, "kind", UsageFilter]
+    list_select_related = ["link_check"]
     search_fields = ["title", "publisher", "url"]
     date_hierarchy = "published_on"
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["link_health_detail", "created_at", "updated_at"]
     formfield_overrides = URL_FIELDS
 
     @admin.display(boolean=True, description="archived")
     def has_archive(self, obj):
         return bool(obj.archive_url)
+
+    @admin.display(description="link health", ordering="link_check__status")
+    def link_health(self, obj):
+        check = obj.current_link_check
+        if check is None:
+            return "never checked"
+        if check.http_status:
+            return f"{check.get_status_display()} (HTTP {check.http_status})"
+        return check.get_status_display()
+
+    @admin.display(description="last link check")
+    def link_health_detail(self, obj):
+        """Read-only: what manage.py check_sources last saw (agreements/links.py)."""
+        check = obj.current_link_check if obj.pk else None
+        if check is None:
+            return "Never checked (manage.py check_sources checks every source daily)."
+        return format_html(
+            "{} on {}{}{}",
+            self.link_health(obj),
+            timezone.localtime(check.checked_at).strftime("%Y-%m-%d %H:%M"),
+            format_html(
+                ' — now at <a href="{}" rel="noopener noreferrer">{}</a>',
+                check.final_url,
+                check.final_url,
+            )
+            if check.status == LinkHealth.MOVED
+            else "",
+            format_html(" — {}", check.error) if check.error else "",
+        )
 
     @admin.display(description="URL")
     def link(self, obj):

@@ -243,6 +243,13 @@ def withdrawal_constraint(prefix):
     )
 
 
+class SourceQuerySet(models.QuerySet):
+    def with_link_check(self):
+        """Each source with its last link check (LinkCheck), joined in: what the public
+        source lists show (includes/link_health.html) without a query per source."""
+        return self.select_related("link_check")
+
+
 class Source(models.Model):
     url = models.URLField("URL", max_length=500, unique=True)
     title = models.CharField(max_length=500)
@@ -263,6 +270,8 @@ class Source(models.Model):
 
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
+    objects = SourceQuerySet.as_manager()
+
     class Meta:
         ordering = ["-published_on", "title"]
         constraints = [precision_constraint("source", "published_on", "published_precision")]
@@ -281,6 +290,107 @@ class Source(models.Model):
     @property
     def published_display(self):
         return format_partial_date(self.published_on, self.published_precision)
+
+    @property
+    def current_link_check(self):
+        """The last check of this source's URL as it stands, or None: never checked, or checked
+        before an editor changed the URL. Free when the query had select_related("link_check")."""
+        try:
+            check = self.link_check
+        except LinkCheck.DoesNotExist:
+            return None
+        return check if check.url == self.url else None
+
+
+class LinkHealth(models.TextChoices):
+    """What `manage.py check_sources` last saw at a source's URL (agreements/links.py).
+
+    A network failure on our side (no DNS answer, connection refused, timeout) is no answer
+    about the link at all: it is reported as "unreachable" and never stored, so it cannot make
+    a link dead nor hide the last real result."""
+
+    OK = "ok", "Working"
+    MOVED = "moved", "Moved"  # it answers, after redirects, at another address
+    BLOCKED = "blocked", "Refuses automated checks"  # 401, 403, 429: paywalls and bot walls
+    ERROR = "error", "Server error"  # 5xx, a redirect loop: dead only if it lasts
+    DEAD = "dead", "Dead"  # 404, 410 and other 4xx, or an error on ERRORS_BEFORE_DEAD checks
+
+
+class LinkCheck(models.Model):
+    """The last real answer a source's URL gave `manage.py check_sources`.
+
+    Machine-observed metadata, not editorial content, so it lives beside the Source instead of
+    in it: checking a link must not bump the source's version (an editor's open form would turn
+    stale every night), fill its history with a row a day, or need the review that a change of
+    a published source does. An editor changes a source; the checker only observes it. The
+    archive link it finds, by contrast, is content and is stored on the Source through
+    agreements/publishing.py.
+
+    `url` is the address that was checked: when an editor changes the source's URL, the check
+    no longer applies (Source.current_link_check) until the next run checks the new one.
+    """
+
+    source = models.OneToOneField(
+        Source, on_delete=models.CASCADE, primary_key=True, related_name="link_check"
+    )
+    url = models.URLField("checked URL", max_length=500)
+    status = models.CharField(max_length=10, choices=LinkHealth.choices)
+    http_status = models.PositiveSmallIntegerField("HTTP status", null=True, blank=True)
+    final_url = models.URLField(
+        "final URL", max_length=2048, help_text="Where the URL led after redirects."
+    )
+    checked_at = models.DateTimeField()
+    error = models.TextField("last error", blank=True)
+    consecutive_errors = models.PositiveSmallIntegerField(
+        default=0, help_text="Server errors in a row; this many make the link dead."
+    )
+
+    ERRORS_BEFORE_DEAD = 3  # a server down for three daily checks is taken as gone
+
+    class Meta:
+        verbose_name = "link check"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=LinkHealth.values), name="linkcheck_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=LinkHealth.OK)
+                | Q(final_url=F("url"), http_status__gte=200, http_status__lt=300),
+                name="linkcheck_ok_answers_at_its_url",
+                violation_error_message="A working link answers 2xx at its own URL.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=LinkHealth.MOVED)
+                | (
+                    ~Q(final_url="")
+                    & ~Q(final_url=F("url"))
+                    & Q(http_status__gte=200, http_status__lt=300)
+                ),
+                name="linkcheck_moved_has_new_url",
+                violation_error_message="A moved link answers 2xx at a final URL of its own.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=LinkHealth.ERROR) | ~Q(error=""),
+                name="linkcheck_error_says_why",
+                violation_error_message="A server error is recorded with what went wrong.",
+            ),
+            models.CheckConstraint(
+                condition=Q(consecutive_errors=0)
+                | Q(status__in=[LinkHealth.ERROR, LinkHealth.DEAD]),
+                name="linkcheck_error_count_only_when_failing",
+            ),
+        ]
+        indexes = [
+            # The admin's link health filter and the dead-link list of the editors.
+            models.Index(fields=["status"], name="linkcheck_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_status_display()}: {self.url}"
+
+    def get_absolute_url(self):
+        # Staff only: the check is shown on its source's admin page.
+        return reverse("admin:agreements_source_change", args=[self.source_id])
 
 
 AGREEMENT_DATE_FIELDS = ("announced", "signed", "in_force", "ended")

@@ -173,9 +173,14 @@ class AgreementDetailView(TombstoneMixin, DetailView):
         return agreements.with_parties().prefetch_related(
             Prefetch(
                 "events",
-                queryset=AgreementEvent.objects.prefetch_related("sources").order_by("date", "id"),
+                queryset=AgreementEvent.objects.prefetch_related(
+                    Prefetch("sources", queryset=Source.objects.with_link_check())
+                ).order_by("date", "id"),
             ),
-            Prefetch("sources", queryset=Source.objects.order_by("-published_on", "title")),
+            Prefetch(
+                "sources",
+                queryset=Source.objects.with_link_check().order_by("-published_on", "title"),
+            ),
         )
 
     def get_context_data(self, **kwargs):
@@ -191,7 +196,9 @@ class AgreementDetailView(TombstoneMixin, DetailView):
         context["transfers"] = shown
         # The shown transfers' sources, in one query.
         context["cited_sources"] = self.object.cited_sources(
-            Source.objects.filter(transfers__in=[transfer.id for transfer in shown]).distinct()
+            Source.objects.with_link_check()
+            .filter(transfers__in=[transfer.id for transfer in shown])
+            .distinct()
         )
         context["transfer_totals"] = memoize(
             "agreement-transfer-totals", transfers.totals, self.object.pk, transfers.query
@@ -222,7 +229,11 @@ class SourceListView(PublicListView):
     template_name = "agreements/source_list.html"
 
     def get_queryset(self):
-        return Source.objects.filter(cited_publicly()).order_by("-published_on", "url")
+        return (
+            Source.objects.with_link_check()
+            .filter(cited_publicly())
+            .order_by("-published_on", "url")
+        )
 
 
 class TransferDetailView(TombstoneMixin, DetailView):
@@ -237,7 +248,7 @@ class TransferDetailView(TombstoneMixin, DetailView):
         )
         return transfers.select_related("agreement", "from_country", "to_country").prefetch_related(
             "nationalities",
-            "sources",
+            Prefetch("sources", queryset=Source.objects.with_link_check()),
             Prefetch("reported_figures", queryset=ReportedFigure.objects.select_related("source")),
         )
 

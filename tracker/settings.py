@@ -237,6 +237,16 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 if env_str("REDIS_URL"):
     IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 
+# `manage.py check_sources` (agreements/links.py): how long a source's server may take to answer
+# before the check reports it unreachable (nothing is stored then), and where and how long it
+# asks the Internet Archive's Save Page Now for a snapshot (tests point it at a local server).
+SOURCE_CHECK_TIMEOUT_SECONDS = env_int("SOURCE_CHECK_TIMEOUT_SECONDS", 15)
+# Hosts on loopback, private or reserved networks are never checked (an editor could point a
+# source at the tracker's own network); only tests turn this on, for their local server.
+SOURCE_CHECK_PRIVATE_ADDRESSES = env_bool("SOURCE_CHECK_PRIVATE_ADDRESSES", False)
+ARCHIVE_SAVE_URL = env_str("ARCHIVE_SAVE_URL", "https://web.archive.org/save/")
+ARCHIVE_SAVE_TIMEOUT_SECONDS = env_int("ARCHIVE_SAVE_TIMEOUT_SECONDS", 120)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -4,7 +4,9 @@ Loading is all-or-nothing (one transaction; a bad reference rolls everything bac
 idempotent: records are matched by natural keys and a row is written only when a value differs.
 Sources match by URL and agreements by slug. An event matches by agreement, date, kind and its
 rank among that agreement's events with the same date and kind; a transfer by agreement, date
-and rank. So a corrected description updates the row instead of adding a second one. Rows that
+and rank. So a corrected description updates the row instead of adding a second one; a
+correction of the key itself (an event's date or kind, a transfer's date) says which key the row
+had, `replaces: {date: 2022-12}` (and `kind:` for an event), and the row is moved. Rows that
 editors added are left alone; seeded values that editors changed are set back to the seed's.
 """
 
@@ -84,6 +86,30 @@ def _upsert(model, stats: SeedStats, lookup: dict, values: dict, rank: int = 0):
         instance.save()
         stats.count(stats.updated, model)
     return instance
+
+
+def _move_replaced(model, stats, lookup: dict, values: dict, replaces, old_lookup) -> None:
+    """A correction that changes a row's natural key (an event's date or kind, a transfer's
+    date) says which key the row had (`replaces:` in the file). The row stored under the old key
+    is moved to the new one, so a database loaded before the correction ends with the corrected
+    row in its place, not beside the wrong one; its history and links stay with it."""
+    if not replaces or model.objects.filter(**lookup).exists():
+        return  # nothing to correct, or already corrected (or a fresh database)
+    row = model.objects.filter(**old_lookup).order_by("pk").first()
+    if row is None:
+        return
+    for name, value in {**lookup, **values}.items():  # the key and its date's precision together
+        setattr(row, name, value)
+    if hasattr(row, "version"):
+        row.version += 1
+    row.save()
+    stats.count(stats.updated, model)
+
+
+def _replaced_date(replaces, where):
+    if "date" not in replaces:
+        raise SeedError(f"{where}: replaces needs the date the row had")
+    return _partial(replaces["date"], f"{where} replaces")[0]
 
 
 def _validate(instance) -> None:
@@ -200,13 +226,17 @@ def _load_agreement(data: dict, stats: SeedStats, country, cited) -> None:
         date, precision = _partial(event["date"], event_where)
         event_sources = cited(event.get("sources") or [], event_where)
         key = (date, event["kind"])
-        row = _upsert(
-            AgreementEvent,
-            stats,
-            {"agreement": agreement, "date": date, "kind": event["kind"]},
-            {"description": event["description"].strip(), "date_precision": precision},
-            rank=event_ranks[key],
-        )
+        lookup = {"agreement": agreement, "date": date, "kind": event["kind"]}
+        values = {"description": event["description"].strip(), "date_precision": precision}
+        replaces = event.get("replaces")
+        if replaces:
+            old_lookup = {
+                "agreement": agreement,
+                "date": _replaced_date(replaces, event_where),
+                "kind": replaces.get("kind", event["kind"]),
+            }
+            _move_replaced(AgreementEvent, stats, lookup, values, replaces, old_lookup)
+        row = _upsert(AgreementEvent, stats, lookup, values, rank=event_ranks[key])
         event_ranks[key] += 1
         _set_m2m(row, "sources", event_sources, stats)
 
@@ -215,26 +245,26 @@ def _load_agreement(data: dict, stats: SeedStats, country, cited) -> None:
         transfer_where = f"{where} transfer {number}"
         date, precision = _partial(item["date"], transfer_where)
         transfer_sources = cited(item.get("sources") or [], transfer_where)
-        row = _upsert(
-            Transfer,
-            stats,
-            {"agreement": agreement, "date": date},
-            {
-                "description": item["description"].strip(),
-                "date_precision": precision,
-                "from_country": country(
-                    item.get("from_country") or data["sending_country"], transfer_where
-                ),
-                "to_country": country(
-                    item.get("to_country") or data["receiving_country"], transfer_where
-                ),
-                "people": item.get("people"),
-                "people_is_minimum": bool(item.get("people_is_minimum")),
-                "place": item.get("place") or "",
-                "publication_state": PublicationState.PUBLISHED,
-            },
-            rank=transfer_ranks[date],
-        )
+        lookup = {"agreement": agreement, "date": date}
+        values = {
+            "description": item["description"].strip(),
+            "date_precision": precision,
+            "from_country": country(
+                item.get("from_country") or data["sending_country"], transfer_where
+            ),
+            "to_country": country(
+                item.get("to_country") or data["receiving_country"], transfer_where
+            ),
+            "people": item.get("people"),
+            "people_is_minimum": bool(item.get("people_is_minimum")),
+            "place": item.get("place") or "",
+            "publication_state": PublicationState.PUBLISHED,
+        }
+        replaces = item.get("replaces")
+        if replaces:
+            old_lookup = {"agreement": agreement, "date": _replaced_date(replaces, transfer_where)}
+            _move_replaced(Transfer, stats, lookup, values, replaces, old_lookup)
+        row = _upsert(Transfer, stats, lookup, values, rank=transfer_ranks[date])
         transfer_ranks[date] += 1
         _set_m2m(
             row,

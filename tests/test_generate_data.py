@@ -31,4 +31,4 @@ def test_clear_removes_only_generated_rows(seeded):
     call_command("generate_data", agreements=20, transfers=50, sources=10)
     call_command("generate_data", clear=True)
     assert Agreement.objects.count() == 28
-    assert Source.objects.count() == 220
+    assert Source.objects.count() == 267

@@ -19,7 +19,7 @@ def counts():
 
 
 def test_seed_loads_every_record(seeded):
-    assert counts() == [28, 143, 29, 220]
+    assert counts() == [28, 164, 32, 267]
     assert not Agreement.objects.exclude(publication_state="published").exists()
 
 
@@ -45,8 +45,40 @@ def test_corrected_description_updates_instead_of_duplicating(seeded, tmp_path):
     data["events"][0]["description"] = "A corrected description."
     path.write_text(yaml.safe_dump(data))
     load_seed(copy)
-    assert counts() == [28, 143, 29, 220]
+    assert counts() == [28, 164, 32, 267]
     assert AgreementEvent.objects.filter(description="A corrected description.").count() == 1
+
+
+def test_a_corrected_date_moves_the_row_it_names_instead_of_adding_one(seeded, tmp_path):
+    copy = tmp_path / "seed"
+    shutil.copytree(SEED, copy)
+    path = copy / "agreements" / "us-sv-2025.yaml"
+    data = yaml.safe_load(path.read_text())
+    event = data["events"][0]
+    row = AgreementEvent.objects.get(
+        agreement__slug="us-sv-2025", kind=event["kind"], description=event["description"].strip()
+    )
+    event["replaces"] = {"date": event["date"]}
+    event["date"] = "2019-01-02"
+    path.write_text(yaml.safe_dump(data))
+    load_seed(copy)
+    assert counts() == [28, 164, 32, 267]
+    row.refresh_from_db()
+    assert str(row.date) == "2019-01-02"  # the same row, history and sources kept
+
+
+def test_a_corrected_transfer_date_moves_the_transfer(seeded, tmp_path):
+    copy = tmp_path / "seed"
+    shutil.copytree(SEED, copy)
+    path = copy / "agreements" / "us-sv-2025.yaml"
+    data = yaml.safe_load(path.read_text())
+    transfer = data["transfers"][0]
+    transfer["replaces"] = {"date": transfer["date"]}
+    transfer["date"] = "2019-01"
+    path.write_text(yaml.safe_dump(data))
+    load_seed(copy)
+    assert counts() == [28, 164, 32, 267]
+    assert Transfer.objects.filter(agreement__slug="us-sv-2025", date="2019-01-01").count() == 1
 
 
 def test_a_bad_reference_loads_nothing(db, tmp_path):

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from agreements.models import AgreementEvent
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = settings.BASE_DIR / "test-artifacts"
 
@@ -84,7 +86,9 @@ def test_reader_finds_rwanda_agreements_from_the_home_page(live_server, seeded, 
     hosted.get_by_role("link", name="United Kingdom - Rwanda", exact=False).first.click()
     assert "/agreements/uk-rw-2022/" in page.url
     assert page.get_by_role("heading", name="Timeline").is_visible()
-    assert page.locator("ol.timeline > li").count() == 12
+    events = AgreementEvent.objects.filter(agreement__slug="uk-rw-2022").count()
+    assert events >= 12  # every dated step of the seed's timeline, as many as the seed holds
+    assert page.locator("ol.timeline > li").count() == events
     shot(page, "agreement-uk-rw-2022")
 
 

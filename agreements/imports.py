@@ -55,17 +55,17 @@ def inline_max_rows() -> int:
     The admin's preview and its confirmation each import the file: on the development machine
     1,000 rows took 9 s (sources), 27 s (agreements) and 47 s (transfers) each, against
     gunicorn's 30 s; 250 leaves room for slower rows and a busier database."""
-    return getattr(settings, "IMPORT_INLINE_MAX_ROWS", 250)
+    return settings.IMPORT_INLINE_MAX_ROWS
 
 
 def max_upload_bytes() -> int:
     """The largest file the admin accepts (nginx's client_max_body_size is the same 10 MB)."""
-    return getattr(settings, "IMPORT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+    return settings.IMPORT_MAX_UPLOAD_BYTES
 
 
 def stale_after() -> timedelta:
     """How long a job may be "running" with no worker holding it before it is queued again."""
-    return timedelta(seconds=getattr(settings, "IMPORT_JOB_STALE_SECONDS", 300))
+    return timedelta(seconds=settings.IMPORT_JOB_STALE_SECONDS)
 
 
 def may_import(user, kind) -> bool:

@@ -346,9 +346,7 @@ def store_archive_url(source, snapshot, user):
     """Store snapshot as source's archive URL through the door, as user: live for a publisher
     (or on a source no reader sees), a proposed revision for an editor's change of a public
     source. Returns the ProposedRevision, or None when stored. Raises publishing.Refused."""
-    from agreements.resources import history_user
-
-    with transaction.atomic(), history_user(user):
+    with transaction.atomic():
         source = Source.objects.select_for_update().get(pk=source.pk)
         if source.archive_url:
             raise publishing.Refused("it has an archive link already")

@@ -18,11 +18,14 @@ After Wagtail's revisions (a change of live content is `save_revision` + `publis
 """
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from agreements import revisions
 from agreements.models import (
@@ -215,6 +218,22 @@ def _bump(record, current):
 # --- editing ---------------------------------------------------------------------------------------
 
 
+@contextmanager
+def history_user(user):
+    """Rows saved inside are attributed to user in their history, as the admin's request is
+    (simple_history's middleware) when a write runs outside a request: an import command, the
+    import worker, check_sources. Inside a request its own user stands."""
+    context = HistoricalRecords.context
+    if user is None or getattr(context, "request", None) is not None:
+        yield
+        return
+    context.request = SimpleNamespace(user=user)
+    try:
+        yield
+    finally:
+        del context.request
+
+
 def edit(record, user, *, loaded_version, proposed, write, kind=RevisionKind.EDIT, note=""):
     """The one door for changing a record's content.
 
@@ -237,7 +256,8 @@ def edit(record, user, *, loaded_version, proposed, write, kind=RevisionKind.EDI
         _bump(record, current)
         if note:
             record._change_reason = note
-        write()
+        with history_user(user):
+            write()
         if is_public(record) or getattr(record, "publication_state", None) == PUBLISHED:
             problems = blockers(record)
             if problems:

@@ -5,13 +5,9 @@ sources by URL, agreements by slug, transfers by agreement, date, origin and des
 Imported records are drafts: the publication state is exported but never imported.
 """
 
-from contextlib import contextmanager
-from types import SimpleNamespace
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from import_export import fields, resources, widgets
-from simple_history.models import HistoricalRecords
 
 from agreements import publishing, revisions
 from agreements.apps import deferred_content_bumps
@@ -129,7 +125,7 @@ class AllOrNothingResource(resources.ModelResource):
         for field in self.fields.values():
             if isinstance(field.widget, LookupWidget | LookupManyWidget):
                 field.widget.found = {}
-        with transaction.atomic(), history_user(kwargs.get("user")):
+        with transaction.atomic(), publishing.history_user(kwargs.get("user")):
             with deferred_content_bumps() as changed:
                 result = super().import_data(dataset, **kwargs)
             written = not (
@@ -272,22 +268,6 @@ def constraint_message(model, error):
         if constraint.name == name:
             return constraint.get_violation_error_message()
     return None
-
-
-@contextmanager
-def history_user(user):
-    """Rows saved inside are attributed to user in their history, as the admin's request is
-    (simple_history's middleware) when an import runs outside a request: the command, the
-    worker. Inside a request its own user stands."""
-    context = HistoricalRecords.context
-    if user is None or getattr(context, "request", None) is not None:
-        yield
-        return
-    context.request = SimpleNamespace(user=user)
-    try:
-        yield
-    finally:
-        del context.request
 
 
 class TrackerResource(AllOrNothingResource):

@@ -415,3 +415,27 @@ def test_a_withdrawn_record_and_its_change_log_fit_a_phone_screen(live_server, p
         assert "Duplicate of" in phone.content(), path
         assert phone.evaluate("document.documentElement.scrollWidth") <= 360, path
     shot(phone, "withdrawn-phone")
+
+
+def test_a_moved_or_dead_source_fits_a_phone_screen(live_server, phone):
+    from django.utils import timezone
+
+    from agreements.models import LinkCheck
+    from tests.factories import AgreementFactory, SourceFactory
+
+    moved, dead = SourceFactory(), SourceFactory()
+    agreement = AgreementFactory(slug="linked-deal", sources=[moved, dead])
+    new_address = "https://news.example.org/" + "x" * 120  # no place to break a line
+    LinkCheck.objects.create(
+        source=moved, url=moved.url, status="moved", http_status=200, final_url=new_address,
+        checked_at=timezone.now(),
+    )  # fmt: skip
+    LinkCheck.objects.create(
+        source=dead, url=dead.url, status="dead", http_status=404, final_url=dead.url,
+        error="HTTP 404 Not Found", checked_at=timezone.now(),
+    )  # fmt: skip
+    for path in (agreement.get_absolute_url(), "/sources/"):
+        phone.goto(live_server.url + path)
+        assert "moved: now at" in phone.content(), path
+        assert "Dead link" in phone.content(), path
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360, path

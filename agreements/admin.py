@@ -15,11 +15,14 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from agreements import publishing, revisions
 from agreements.admin_imports import BackgroundImportMixin
+from agreements.dates import truncate_to_precision
 from agreements.models import (
     EDITOR_STATES,
     Agreement,
     AgreementEvent,
     Country,
+    CourtCase,
+    CourtRuling,
     LinkHealth,
     ProposedRevision,
     PublicationState,
@@ -162,6 +165,15 @@ class StateChangeFields(forms.Form):
 class PublicationAdminMixin:
     def _with_user(self, form_class, request):
         return type(form_class.__name__, (PublicationFormMixin, form_class), {"user": request.user})
+
+
+class PublicLinkMixin:
+    @admin.display(description="Page")
+    def public_link(self, obj):
+        if not obj.pk:
+            return "-"
+        label = "public page" if obj.is_published else "preview (staff only until published)"
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), label)
 
 
 class ReviewedAdmin(PublicationAdminMixin, admin.ModelAdmin):
@@ -497,8 +509,14 @@ class AgreementEventInline(admin.StackedInline):
     form = CleanTextForm
     formset = EventInlineFormSet
     extra = 0
-    fields = [("date", "date_precision", "kind"), "description", "sources", "internal_notes"]
-    autocomplete_fields = ["sources"]
+    fields = [
+        ("date", "date_precision", "kind"),
+        "description",
+        "court_case",
+        "sources",
+        "internal_notes",
+    ]
+    autocomplete_fields = ["sources", "court_case"]
 
 
 class TransferForm(VersionedForm):
@@ -508,7 +526,33 @@ class TransferForm(VersionedForm):
             "sources"
         ):
             self.add_error("sources", NEEDS_SOURCE)
+        self._check_continues(cleaned)
         return cleaned
+
+    def _check_continues(self, cleaned):
+        """The onward-removal rule in words, before the database trigger refuses it."""
+        earlier = list(cleaned.get("continues") or [])
+        if not earlier or "continues" not in self.fields:
+            return
+        if not (cleaned.get("from_country") and cleaned.get("date")):
+            return  # the missing field has its own error
+        precision = cleaned.get("date_precision") or self.instance.date_precision
+        onward = Transfer(
+            pk=self.instance.pk,
+            from_country=cleaned["from_country"],
+            date=truncate_to_precision(cleaned["date"], precision),
+            date_precision=precision,
+        )
+        problems = onward.onward_problems(earlier)
+        if self.instance.pk is not None:
+            later = {transfer.pk for transfer in self.instance.chain_after()}
+            problems += [
+                f"“{transfer}” was itself sent on from this transfer: that would be a loop."
+                for transfer in earlier
+                if transfer.pk in later
+            ]
+        for problem in problems:
+            self.add_error("continues", problem)
 
 
 class TransferInline(PublicationAdminMixin, admin.StackedInline):
@@ -523,12 +567,13 @@ class TransferInline(PublicationAdminMixin, admin.StackedInline):
         "nationalities",
         "place",
         "description",
+        "continues",
         "sources",
         "publication_state",
         "internal_notes",
         "loaded_version",
     ]
-    autocomplete_fields = ["from_country", "to_country", "nationalities", "sources"]
+    autocomplete_fields = ["from_country", "to_country", "nationalities", "continues", "sources"]
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -550,7 +595,11 @@ class AgreementForm(VersionedForm):
 # ReviewedAdmin first: its save, restore and actions take precedence over the library admins'.
 @admin.register(Agreement)
 class AgreementAdmin(
-    ReviewedAdmin, BackgroundImportMixin, ImportExportModelAdmin, SimpleHistoryAdmin
+    PublicLinkMixin,
+    ReviewedAdmin,
+    BackgroundImportMixin,
+    ImportExportModelAdmin,
+    SimpleHistoryAdmin,
 ):
     resource_classes = [AgreementResource]
     form = AgreementForm
@@ -638,13 +687,6 @@ class AgreementAdmin(
             },
         ),
     ]
-
-    @admin.display(description="Page")
-    def public_link(self, obj):
-        if not obj.pk:
-            return "-"
-        label = "public page" if obj.is_published else "preview (staff only until published)"
-        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), label)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -770,7 +812,14 @@ class TransferAdmin(
         "from_country__name",
         "to_country__name",
     ]
-    autocomplete_fields = ["agreement", "from_country", "to_country", "nationalities", "sources"]
+    autocomplete_fields = [
+        "agreement",
+        "from_country",
+        "to_country",
+        "nationalities",
+        "continues",
+        "sources",
+    ]
     date_hierarchy = "date"
     readonly_fields = ["created_at", "updated_at"]
     inlines = [ReportedFigureInline]
@@ -796,6 +845,8 @@ class UsageFilter(admin.SimpleListFilter):
             Exists(Agreement.sources.through.objects.filter(source=OuterRef("pk")))
             | Exists(AgreementEvent.sources.through.objects.filter(source=OuterRef("pk")))
             | Exists(Transfer.sources.through.objects.filter(source=OuterRef("pk")))
+            | Exists(CourtCase.sources.through.objects.filter(source=OuterRef("pk")))
+            | Exists(CourtRuling.sources.through.objects.filter(source=OuterRef("pk")))
         )
         if self.value() == "yes":
             return queryset.filter(cited)
@@ -840,6 +891,96 @@ class LinkHealthFilter(admin.SimpleListFilter):
 
 class SourceForm(VersionedForm):
     pass
+
+
+# --- court cases and their rulings ----------------------------------------------------------------
+
+
+class CourtRulingInline(admin.StackedInline):
+    model = CourtRuling
+    form = CleanTextForm
+    formset = EventInlineFormSet  # a published case's rulings each cite a source
+    extra = 0
+    fields = [
+        ("date", "date_precision", "kind"),
+        "court",
+        "description",
+        "sources",
+        "internal_notes",
+    ]
+    autocomplete_fields = ["sources"]
+
+
+class CourtCaseForm(VersionedForm):
+    public_reason = StateChangeFields.base_fields["public_reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("publication_state") == PublicationState.PUBLISHED and not cleaned.get(
+            "sources"
+        ):
+            self.add_error("sources", NEEDS_SOURCE)
+        return cleaned
+
+
+@admin.register(CourtCase)
+class CourtCaseAdmin(PublicLinkMixin, ReviewedAdmin, SimpleHistoryAdmin):
+    form = CourtCaseForm
+    part_models = (CourtRuling,)
+    list_display = ["name", "court", "jurisdiction", "stage", "decided_on", "publication_state"]
+    list_filter = ["publication_state", MissingSourceFilter, "stage", "jurisdiction"]
+    list_select_related = ["jurisdiction"]
+    search_fields = ["name", "docket", "citation", "court", "outcome"]
+    autocomplete_fields = ["jurisdiction", "agreements", "sources"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["created_at", "updated_at", "public_link"]
+    inlines = [CourtRulingInline]
+    formfield_overrides = URL_FIELDS
+    actions = ["submit_for_review", "publish", "withdraw"]
+    history_list_display = ["publication_state", "stage", "version"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "public_link", ("court", "jurisdiction")]}),
+        (
+            "Reference (a docket or a neutral citation, or both)",
+            {"fields": [("docket", "citation"), "judgment_url"]},
+        ),
+        (
+            "Dates and stage (a month or a year is stored as its first day)",
+            {
+                "fields": [
+                    ("filed_on", "filed_precision"),
+                    ("decided_on", "decided_precision"),
+                    "stage",
+                    "outcome",
+                ]
+            },
+        ),
+        ("Substance", {"fields": ["summary", "agreements", "sources"]}),
+        (
+            "Review and publication",
+            {
+                "fields": [
+                    "publication_state",
+                    "public_reason",
+                    "internal_notes",
+                    ("created_at", "updated_at"),
+                    "loaded_version",
+                ],
+                "description": "Editors move a case between Draft and In review; only "
+                "publishers can publish or withdraw it. An editor's change to a published case "
+                "is kept as a proposed revision until a publisher approves.",
+            },
+        ),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if can_publish(request.user):
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "public_reason"]})
+            for name, options in fieldsets
+        ]
 
 
 @admin.register(Source)

@@ -24,6 +24,7 @@ from agreements.admin import ReadOnlyAdminMixin
 from agreements.models import (
     REVISABLE,
     Agreement,
+    CourtCase,
     ProposedRevision,
     PublicationState,
     RevisionState,
@@ -45,6 +46,7 @@ PROPOSAL_RELATED = [
     "transfer__from_country",
     "transfer__to_country",
     "source",
+    "courtcase",
     "proposed_by",
     "decided_by",
 ]
@@ -70,11 +72,13 @@ def queue_counts() -> dict:
     in_review = Q(publication_state=PublicationState.IN_REVIEW)
     agreements = Agreement.objects.filter(in_review).count()
     transfers = Transfer.objects.filter(in_review).count()
+    cases = CourtCase.objects.filter(in_review).count()
     return {
         "proposals": ProposedRevision.objects.pending().count(),
         "agreements": agreements,
         "transfers": transfers,
-        "records": agreements + transfers,
+        "cases": cases,
+        "records": agreements + transfers + cases,
     }
 
 
@@ -111,6 +115,7 @@ class ProposedRevisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = [
         "agreement__title",
         "source__title",
+        "courtcase__name",
         "proposed_by__username",
         "note",
         "decision_reason",
@@ -177,6 +182,11 @@ class ProposedRevisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "transfers": list(
                 Transfer.objects.filter(publication_state=in_review)
                 .select_related("agreement", "from_country", "to_country")
+                .order_by("updated_at", "id")[:QUEUE_LIMIT]
+            ),
+            "cases": list(
+                CourtCase.objects.filter(publication_state=in_review)
+                .select_related("jurisdiction")
                 .order_by("updated_at", "id")[:QUEUE_LIMIT]
             ),
             "may_decide": publishing.may(request.user, "approve"),

@@ -81,10 +81,13 @@ UNSEEN_STATES = {"draft", "in_review"}
 def _never_shown(instance, using):
     """Whether saving instance (a record, its history row, or a part of a record) cannot
     change any public page."""
-    from agreements.models import Agreement, Transfer
+    from agreements.models import Agreement, CourtCase, Transfer
 
-    # An event (or its history row) is shown with its agreement, a figure with its transfer.
+    # An event (or its history row) is shown with its agreement, a figure with its transfer,
+    # a ruling with its case.
     parents = {
+        "courtruling": (CourtCase, "case_id"),
+        "historicalcourtruling": (CourtCase, "case_id"),
         "agreementevent": (Agreement, "agreement_id"),
         "historicalagreementevent": (Agreement, "agreement_id"),
         "reportedfigure": (Transfer, "transfer_id"),

@@ -40,6 +40,16 @@ def truncate_to_precision(value: datetime.date | None, precision: str) -> dateti
     return value
 
 
+def period_end(value: datetime.date | None, precision: str) -> datetime.date | None:
+    """The last day a partial date can stand for: 2025-09 (month) -> 2025-09-30."""
+    if value is None or precision == DatePrecision.DAY:
+        return value
+    if precision == DatePrecision.YEAR:
+        return value.replace(month=12, day=31)
+    following = (value.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return following - datetime.timedelta(days=1)
+
+
 def format_partial_date(value: datetime.date | None, precision: str) -> str:
     """'16 March 2025', 'March 2025' or '2025': never more precise than what is known."""
     if value is None:

@@ -228,10 +228,12 @@ def country_rows(queryset):
 
 
 def cited_publicly():
-    """A filter for sources cited by a published agreement, its events, or a published transfer."""
-    from agreements.models import Agreement, AgreementEvent, Transfer
+    """A filter for sources cited by a published agreement, its events, a published transfer,
+    or a published court case and its rulings."""
+    from agreements.models import Agreement, AgreementEvent, CourtCase, CourtRuling, Transfer
 
     agreements = Agreement.objects.published()
+    cases = CourtCase.objects.published()
     return (
         Exists(
             Agreement.sources.through.objects.filter(
@@ -246,6 +248,14 @@ def cited_publicly():
         | Exists(
             Transfer.sources.through.objects.filter(
                 source=OuterRef("pk"), transfer__in=Transfer.objects.published()
+            )
+        )
+        | Exists(
+            CourtCase.sources.through.objects.filter(source=OuterRef("pk"), courtcase__in=cases)
+        )
+        | Exists(
+            CourtRuling.sources.through.objects.filter(
+                source=OuterRef("pk"), courtruling__case__in=cases
             )
         )
     )

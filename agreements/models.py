@@ -1,13 +1,15 @@
 import datetime
 import functools
+import operator
 import re
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, Func, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractYear, Least
 from django.urls import get_script_prefix, reverse
 from simple_history.models import HistoricalRecords
@@ -15,6 +17,7 @@ from simple_history.models import HistoricalRecords
 from agreements.dates import (
     DatePrecision,
     format_partial_date,
+    period_end,
     precision_constraint,
     truncate_to_precision,
 )
@@ -65,6 +68,7 @@ AGREEMENT_SEARCH = (
 )
 EVENT_SEARCH = (("description", "B"),)
 TRANSFER_SEARCH = (("place", "A"), ("description", "B"))
+CASE_SEARCH = (("name", "A"), ("docket", "A"), ("citation", "A"), ("court", "B"), ("outcome", "B"))
 SOURCE_SEARCH = (("title", "A"), ("publisher", "B"))
 
 
@@ -659,6 +663,15 @@ class AgreementEvent(models.Model):
         max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
     )
     description = models.TextField()
+    # PROTECT: a case named by a timeline is withdrawn, not deleted (agreements/protection.py).
+    court_case = models.ForeignKey(
+        "CourtCase",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        help_text="For a court ruling: the case it was made in (its page is linked).",
+    )
     sources = models.ManyToManyField(Source, blank=True, related_name="events")
     internal_notes = models.TextField(
         blank=True, help_text="For editors only; never shown publicly."
@@ -669,7 +682,14 @@ class AgreementEvent(models.Model):
     class Meta:
         ordering = ["date", "id"]
         verbose_name = "agreement event"
-        constraints = [precision_constraint("event", "date", "date_precision")]
+        constraints = [
+            precision_constraint("event", "date", "date_precision"),
+            models.CheckConstraint(
+                condition=Q(court_case__isnull=True) | Q(kind=EventKind.COURT_RULING),
+                name="event_case_only_for_rulings",
+                violation_error_message="Only a court ruling links to a court case.",
+            ),
+        ]
         indexes = [GinIndex(search_vector(*EVENT_SEARCH), name="event_search")]
 
     def __str__(self):
@@ -677,6 +697,8 @@ class AgreementEvent(models.Model):
 
     def clean(self):
         self.date = truncate_to_precision(self.date, self.date_precision)
+        if self.court_case_id and self.kind != EventKind.COURT_RULING:
+            raise ValidationError({"court_case": "Only a court ruling links to a court case."})
 
     @property
     def date_display(self):
@@ -773,6 +795,18 @@ class Transfer(TransferDisplay, models.Model):
     place = models.CharField("facility or place", max_length=200, blank=True)
     description = models.TextField(blank=True)
     sources = models.ManyToManyField(Source, blank=True, related_name="transfers")
+    # Onward removal (chain refoulement): the earlier transfer(s) that brought these people to
+    # the country this transfer leaves. A database trigger (migration 0013) holds the rule that
+    # clean_continues() explains: it leaves the country they ended in, not before they arrived.
+    continues = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="continued_by",
+        verbose_name="continues transfer(s)",
+        help_text="For an onward removal: the transfer(s) that brought these people to the "
+        "country this one leaves.",
+    )
     publication_state = models.CharField(
         max_length=10, choices=PublicationState.choices, default=PublicationState.DRAFT
     )
@@ -791,7 +825,8 @@ class Transfer(TransferDisplay, models.Model):
 
     objects = TransferQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=["created_at", "updated_at"], m2m_fields=[sources, nationalities]
+        excluded_fields=["created_at", "updated_at"],
+        m2m_fields=[sources, nationalities, continues],
     )
 
     class Meta:
@@ -862,6 +897,59 @@ class Transfer(TransferDisplay, models.Model):
     def clean(self):
         self.date = truncate_to_precision(self.date, self.date_precision)
 
+    @property
+    def is_onward(self):
+        """Whether it continues an earlier transfer (prefetched `continues` where a page has it)."""
+        return bool(self.continues.all())
+
+    def onward_problems(self, earlier_transfers) -> list[str]:
+        """Why this transfer cannot continue earlier_transfers: the rule the database trigger
+        `transfer_onward_check` enforces, in words. Dates compare by period, so an onward
+        removal dated "September 2025" may continue one of 15 September 2025."""
+        problems = []
+        latest = period_end(self.date, self.date_precision)
+        for earlier in earlier_transfers:
+            if self.pk is not None and earlier.pk == self.pk:
+                problems.append("A transfer cannot continue itself.")
+                continue
+            if earlier.to_country_id != self.from_country_id:
+                problems.append(
+                    f"It continues “{earlier}”, which ended in {earlier.to_country}, so it must "
+                    f"start there, not in {self.from_country}."
+                )
+            if latest is not None and earlier.date and latest < earlier.date:
+                problems.append(
+                    f"It continues “{earlier}”, so it cannot be dated before it "
+                    f"({earlier.date_display})."
+                )
+        return problems
+
+    def chain_before(self, visible=None):
+        """The transfers that brought these people here, earliest first: each continued
+        transfer, and what it continued in turn. visible limits them (public pages pass the
+        published transfers). Guarded against loops."""
+        return _walk(self, "continues", visible)
+
+    def chain_after(self, visible=None):
+        """Where these people were sent on to, and on from there."""
+        return _walk(self, "continued_by", visible)
+
+
+def _walk(transfer, relation, visible):
+    queryset = Transfer.objects.select_related("from_country", "to_country", "agreement")
+    if visible is not None:
+        queryset = queryset & visible
+    seen, found, frontier = {transfer.pk}, [], [transfer.pk]
+    while frontier:
+        # One query per step of the chain, not per transfer: chains are a few steps long.
+        # The transfers T continues are those "continued by" T, and the other way round.
+        inverse = "continued_by" if relation == "continues" else "continues"
+        step = list(queryset.filter(**{f"{inverse}__in": frontier}).exclude(pk__in=seen).distinct())
+        found += step
+        seen.update(t.pk for t in step)
+        frontier = [t.pk for t in step]
+    return sorted(found, key=lambda t: (t.date, t.pk))
+
 
 class ReportedFigure(models.Model):
     """One source's head-count for a transfer, kept beside the editors' chosen figure."""
@@ -897,6 +985,236 @@ class ReportedFigure(models.Model):
         return f"{prefix}{self.people:,} ({self.source.publisher or self.source.title})"
 
 
+class CaseStage(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DECIDED = "decided", "Decided"
+    APPEALED = "appealed", "Decided, under appeal"
+    REFERRED = "referred", "Referred to a higher court"
+    CLOSED = "closed", "Closed without a ruling on the merits"
+
+
+# Stages that say a court has decided: they need the decision's date.
+DECIDED_STAGES = (CaseStage.DECIDED, CaseStage.APPEALED)
+
+
+class RulingKind(models.TextChoices):
+    FILING = "filing", "Case filed"
+    TRO = "tro", "Temporary restraining order"
+    INJUNCTION = "injunction", "Injunction"
+    STAY = "stay", "Stay"
+    ORDER = "order", "Order"
+    HEARING = "hearing", "Hearing"
+    OPINION = "opinion", "Advisory opinion"
+    JUDGMENT = "judgment", "Judgment"
+    APPEAL = "appeal", "Appeal decision"
+    OTHER = "other", "Other"
+
+
+class CourtCaseQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(publication_state=PublicationState.PUBLISHED)
+
+    def involving(self, country):
+        """Cases in country's courts or about an agreement country is party to."""
+        agreements = Agreement.objects.involving(country)
+        return self.filter(
+            Q(jurisdiction=country) | Q(Exists(agreements.filter(court_cases=OuterRef("pk"))))
+        )
+
+    def search(self, text):
+        return full_text(self, CASE_SEARCH, text)
+
+    def missing_sources(self):
+        return self.filter(
+            Q(sources__isnull=True) | Q(rulings__sources__isnull=True, rulings__isnull=False)
+        ).distinct()
+
+    def for_table(self):
+        return self.select_related("jurisdiction")
+
+
+class CourtCase(models.Model):
+    """Litigation about one or more agreements: a case in one court system, with its rulings."""
+
+    name = models.CharField(max_length=300, help_text="As the case is usually cited.")
+    slug = models.SlugField(max_length=100, unique=True)
+    court = models.CharField(
+        max_length=200, help_text="The court where the case is (or was last) heard."
+    )
+    # Null: an international tribunal (inter-state arbitration) under no one state's courts.
+    jurisdiction = models.ForeignKey(
+        Country,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="court_cases",
+        help_text="The state (or the EU) whose courts hear it; empty for an international "
+        "tribunal.",
+    )
+    docket = models.CharField(
+        "docket or case number", max_length=200, blank=True, help_text="e.g. 1:25-cv-00766-JEB"
+    )
+    citation = models.CharField(
+        "neutral citation", max_length=200, blank=True, help_text="e.g. [2023] UKSC 42"
+    )
+    filed_on = models.DateField(null=True, blank=True)
+    filed_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    decided_on = models.DateField(null=True, blank=True)
+    decided_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    stage = models.CharField(max_length=10, choices=CaseStage.choices, default=CaseStage.PENDING)
+    outcome = models.CharField(
+        max_length=300, blank=True, help_text="One line: what the court decided (or “pending”)."
+    )
+    summary = models.TextField(blank=True)
+    judgment_url = models.URLField(
+        "link to the judgment", max_length=500, blank=True, help_text="Where it is public."
+    )
+    agreements = models.ManyToManyField(
+        Agreement, blank=True, related_name="court_cases", help_text="The agreements it concerns."
+    )
+    sources = models.ManyToManyField(Source, blank=True, related_name="court_cases")
+
+    publication_state = models.CharField(
+        max_length=10, choices=PublicationState.choices, default=PublicationState.DRAFT
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawal_reason = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="Public: shown on the withdrawn record's page and in the change log.",
+    )
+    internal_notes = models.TextField(
+        blank=True, help_text="For editors only; never shown publicly."
+    )
+    version = VersionField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CourtCaseQuerySet.as_manager()
+    history = HistoricalRecords(
+        excluded_fields=["created_at", "updated_at"], m2m_fields=[sources, agreements]
+    )
+
+    class Meta:
+        ordering = ["-filed_on", "name"]
+        verbose_name = "court case"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(court=""),
+                name="case_has_court",
+                violation_error_message="Name the court.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(docket="") | ~Q(citation=""),
+                name="case_has_docket_or_citation",
+                violation_error_message="Give the docket (case number) or the neutral citation.",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_on__isnull=True)
+                | Q(filed_on__isnull=True)
+                | Q(decided_on__gte=F("filed_on")),
+                name="case_decided_not_before_filed",
+                violation_error_message="The decision cannot be dated before the filing.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(stage__in=DECIDED_STAGES) | Q(decided_on__isnull=False),
+                name="case_decided_has_date",
+                violation_error_message="A decided case needs the date of the decision.",
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=CaseStage.values), name="case_stage_valid"
+            ),
+            precision_constraint("case", "filed_on", "filed_precision"),
+            precision_constraint("case", "decided_on", "decided_precision"),
+            withdrawal_constraint("case"),
+        ]
+        indexes = [
+            models.Index(fields=["publication_state", "-filed_on"], name="case_published_filed"),
+            GinIndex(search_vector(*CASE_SEARCH), name="case_search"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return fast_reverse("case-detail", "slug", self.slug)
+
+    @property
+    def is_published(self):
+        return self.publication_state == PublicationState.PUBLISHED
+
+    @property
+    def reference(self):
+        """How to cite it: the neutral citation and the docket, either or both."""
+        return "; ".join(part for part in (self.citation, self.docket) if part)
+
+    @property
+    def filed_display(self):
+        return format_partial_date(self.filed_on, self.filed_precision)
+
+    @property
+    def decided_display(self):
+        return format_partial_date(self.decided_on, self.decided_precision)
+
+    @property
+    def jurisdiction_display(self):
+        return str(self.jurisdiction) if self.jurisdiction_id else "International"
+
+    def clean(self):
+        self.filed_on = truncate_to_precision(self.filed_on, self.filed_precision)
+        self.decided_on = truncate_to_precision(self.decided_on, self.decided_precision)
+        errors = {}
+        if not self.docket.strip() and not self.citation.strip():
+            errors["docket"] = "Give the docket (case number) or the neutral citation."
+        if self.stage in DECIDED_STAGES and self.decided_on is None:
+            errors["decided_on"] = "A decided case needs the date of the decision."
+        if self.filed_on and self.decided_on and self.decided_on < self.filed_on:
+            errors["decided_on"] = "The decision cannot be dated before the filing."
+        if errors:
+            raise ValidationError(errors)
+
+
+class CourtRuling(models.Model):
+    """One dated step of a case (an order, a stay, a judgment, an appeal). Public when its
+    case is."""
+
+    case = models.ForeignKey(CourtCase, on_delete=models.CASCADE, related_name="rulings")
+    kind = models.CharField(max_length=12, choices=RulingKind.choices, default=RulingKind.ORDER)
+    date = models.DateField()
+    date_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    court = models.CharField(
+        max_length=200, blank=True, help_text="Leave empty when it is the case's court."
+    )
+    description = models.TextField()
+    sources = models.ManyToManyField(Source, blank=True, related_name="rulings")
+    internal_notes = models.TextField(
+        blank=True, help_text="For editors only; never shown publicly."
+    )
+
+    history = HistoricalRecords(m2m_fields=[sources])
+
+    class Meta:
+        ordering = ["date", "id"]
+        verbose_name = "court ruling"
+        constraints = [precision_constraint("ruling", "date", "date_precision")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}, {self.date_display}"
+
+    def clean(self):
+        self.date = truncate_to_precision(self.date, self.date_precision)
+
+    @property
+    def date_display(self):
+        return format_partial_date(self.date, self.date_precision)
+
+
 class RevisionState(models.TextChoices):
     PENDING = "pending", "Awaiting review"
     APPROVED = "approved", "Approved"
@@ -919,7 +1237,8 @@ class ProposedRevisionQuerySet(models.QuerySet):
 
 
 # The records an editor's change can wait for review on: those with a public face.
-REVISABLE = ("agreement", "transfer", "source")
+# Each is also the name of the proposal's link to it (its model_name), as permissions are.
+REVISABLE = ("agreement", "transfer", "source", "courtcase")
 
 
 class ProposedRevision(models.Model):
@@ -940,6 +1259,14 @@ class ProposedRevision(models.Model):
     )
     source = models.ForeignKey(
         Source, on_delete=models.CASCADE, null=True, blank=True, related_name="revisions"
+    )
+    courtcase = models.ForeignKey(
+        CourtCase,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="revisions",
+        verbose_name="court case",
     )
     kind = models.CharField(max_length=10, choices=RevisionKind.choices, default=RevisionKind.EDIT)
     data = models.JSONField(help_text="The whole proposed content of the record.")
@@ -971,10 +1298,13 @@ class ProposedRevision(models.Model):
         verbose_name = "proposed revision"
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    Q(agreement__isnull=False, transfer__isnull=True, source__isnull=True)
-                    | Q(agreement__isnull=True, transfer__isnull=False, source__isnull=True)
-                    | Q(agreement__isnull=True, transfer__isnull=True, source__isnull=False)
+                # Exactly one of the REVISABLE links is set.
+                condition=functools.reduce(
+                    operator.or_,
+                    [
+                        Q(**{f"{name}__isnull": name != chosen for name in REVISABLE})
+                        for chosen in REVISABLE
+                    ],
                 ),
                 name="revision_has_one_record",
                 violation_error_message="A proposed revision is of exactly one record.",
@@ -1018,7 +1348,7 @@ class ProposedRevision(models.Model):
 
     @property
     def record(self):
-        return self.agreement or self.transfer or self.source
+        return self.agreement or self.transfer or self.source or self.courtcase
 
     @property
     def is_pending(self):

@@ -4,7 +4,15 @@ from django.contrib.auth.models import Group, Permission
 
 EDITORS_GROUP = "Editors"
 PUBLISHERS_GROUP = "Publishers"
-EDITOR_MODELS = ("agreement", "agreementevent", "transfer", "source", "reportedfigure")
+EDITOR_MODELS = (
+    "agreement",
+    "agreementevent",
+    "transfer",
+    "source",
+    "reportedfigure",
+    "courtcase",
+    "courtruling",
+)
 EDITOR_ACTIONS = ("add", "change", "view")
 
 
@@ -25,7 +33,9 @@ def ensure_groups(using: str = "default") -> Group:
     editors.permissions.set(_permissions(using, editing))
 
     publishing = editing + ["publish_records"]
-    publishing += [f"delete_{model}" for model in ("agreementevent", "reportedfigure")]
+    publishing += [
+        f"delete_{model}" for model in ("agreementevent", "reportedfigure", "courtruling")
+    ]
     publishers, _ = Group.objects.using(using).get_or_create(name=PUBLISHERS_GROUP)
     publishers.permissions.set(_permissions(using, publishing))
     return editors

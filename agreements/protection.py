@@ -48,7 +48,16 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
-from agreements.models import Agreement, AgreementEvent, Country, ReportedFigure, Source, Transfer
+from agreements.models import (
+    Agreement,
+    AgreementEvent,
+    Country,
+    CourtCase,
+    CourtRuling,
+    ReportedFigure,
+    Source,
+    Transfer,
+)
 
 NAMES_IN_MESSAGE = 5  # records named in the error message; the rest are counted
 ADMIN_LISTED = 50  # records per kind on the admin's confirmation page; the rest are counted
@@ -99,6 +108,10 @@ def _event(event):
     return f"{event.agreement}: {event}"
 
 
+def _ruling(ruling):
+    return f"{ruling} in {ruling.case}"
+
+
 def _figure(figure):
     return f"{figure} for {figure.transfer}"
 
@@ -130,6 +143,15 @@ PROTECTED = {
                 describe=_event,
             ),
             Use(Transfer, ("sources",), "transfer", "transfers", select_related=_TRANSFER_NAME),
+            Use(CourtCase, ("sources",), "court case", "court cases"),
+            Use(
+                CourtRuling,
+                ("sources",),
+                "court ruling",
+                "court rulings",
+                select_related=("case",),
+                describe=_ruling,
+            ),
             Use(
                 ReportedFigure,
                 ("source",),
@@ -160,6 +182,7 @@ PROTECTED = {
                 select_related=_TRANSFER_NAME,
                 admin_label="transfer (as a nationality)",
             ),
+            Use(CourtCase, ("jurisdiction",), "court case", "court cases"),
         ),
     ),
 }

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -31,6 +31,7 @@ from agreements import revisions
 from agreements.models import (
     EDITOR_STATES,
     Agreement,
+    CourtCase,
     ProposedRevision,
     PublicationState,
     ReportedFigure,
@@ -139,6 +140,12 @@ def blockers(record) -> list[str]:
         return [f"The event “{event}” cites no source. {NEEDS_SOURCE}" for event in unsourced]
     if isinstance(record, Transfer):
         return [] if record.sources.exists() else [f"The transfer “{record}” cites no source."]
+    if isinstance(record, CourtCase):
+        problems = [] if record.sources.exists() else [f"The case “{record}” cites no source."]
+        unsourced = record.rulings.filter(sources__isnull=True).order_by("date", "id")
+        return problems + [
+            f"The ruling “{ruling}” cites no source. {NEEDS_SOURCE}" for ruling in unsourced
+        ]
     return []
 
 
@@ -152,7 +159,35 @@ def blockers_in(model, data) -> list[str]:
         ]
     if model is Transfer and not data.get("sources"):
         return [f"The transfer cites no source. {NEEDS_SOURCE}"]
+    if model is CourtCase:
+        problems = [] if data.get("sources") else [f"The case cites no source. {NEEDS_SOURCE}"]
+        return problems + [
+            f"The ruling of {ruling['fields'].get('date')} cites no source. {NEEDS_SOURCE}"
+            for ruling in data.get("rulings", [])
+            if not ruling.get("sources")
+        ]
     return []
+
+
+# The database's own check of onward removals (migration 0013), deferred to the commit.
+ONWARD_TRIGGERS = "transfer_onward_link_check, transfer_onward_transfer_check"
+
+
+def check_onward_links():
+    """Run the deferred onward-removal check now, inside the door's transaction, so that a
+    change it refuses is a message to the user, not an error at commit. Forms explain the rule
+    first (Transfer.onward_problems); this catches what they cannot see (a concurrent edit)."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS {ONWARD_TRIGGERS} IMMEDIATE")
+            cursor.execute(f"SET CONSTRAINTS {ONWARD_TRIGGERS} DEFERRED")
+    except IntegrityError as error:
+        if "transfer_onward_check" not in str(error):
+            raise
+        raise Refused(
+            "An onward removal must start in the country the transfer it continues ended in, "
+            f"and cannot be dated before it ({str(error).split(': ', 1)[-1].splitlines()[0]})."
+        ) from None
 
 
 # --- versions: no lost update ------------------------------------------------------------------
@@ -258,6 +293,7 @@ def edit(record, user, *, loaded_version, proposed, write, kind=RevisionKind.EDI
             record._change_reason = note
         with history_user(user):
             write()
+        check_onward_links()
         if is_public(record) or getattr(record, "publication_state", None) == PUBLISHED:
             problems = blockers(record)
             if problems:
@@ -279,6 +315,7 @@ def _create(record, user, write):
     if state == WITHDRAWN:
         raise Refused("A new record cannot start withdrawn.")
     write()
+    check_onward_links()
     if state == PUBLISHED:
         problems = blockers(record)
         if problems:
@@ -340,6 +377,7 @@ def approve(proposal, user):
             f"Approved proposed revision #{proposal.pk} by {proposal.proposed_by}"
         )
         revisions.write(record, proposal.data)
+        check_onward_links()
         if getattr(record, "publication_state", None) == PUBLISHED:
             problems = blockers(record)
             if problems:

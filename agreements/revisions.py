@@ -8,6 +8,11 @@ publisher reviews. It is everything an editor can change about a record, its par
     transfer   {"fields": {...}, "sources": [ids], "nationalities": [ids],
                 "figures": [{"id", "fields"}]}
     source     {"fields": {...}}
+    court case {"fields": {...}, "sources": [ids], "agreements": [ids],
+                "rulings": [{"id", "fields", "sources"}]}
+
+A transfer's snapshot also holds "continues": the ids of the transfers it continues (an onward
+removal).
 
 It never holds the publication state, the version or the withdrawal: those change only through
 the actions of agreements/publishing.py. Values are JSON (ids for foreign keys, ISO dates,
@@ -24,6 +29,8 @@ from agreements.models import (
     Agreement,
     AgreementEvent,
     Country,
+    CourtCase,
+    CourtRuling,
     ReportedFigure,
     Source,
     Transfer,
@@ -42,7 +49,7 @@ NOT_CONTENT = {
 # Content that no reader sees: a change of these alone needs no review.
 PRIVATE = {"internal_notes"}
 # The part's link to its record is implied by where it sits in the snapshot.
-PARENT_LINKS = {AgreementEvent: "agreement", ReportedFigure: "transfer"}
+PARENT_LINKS = {AgreementEvent: "agreement", ReportedFigure: "transfer", CourtRuling: "case"}
 
 
 def content_fields(model):
@@ -92,14 +99,22 @@ def snapshot(record):
         ]
     elif model is Transfer:
         data["nationalities"] = _ids(record.nationalities.values_list("pk", flat=True))
+        data["continues"] = _ids(record.continues.values_list("pk", flat=True))
         data["figures"] = [_figure(figure) for figure in record.reported_figures.order_by("id")]
+    elif model is CourtCase:
+        data["agreements"] = _ids(record.agreements.values_list("pk", flat=True))
+        data["rulings"] = [
+            _event(ruling, (source.pk for source in ruling.sources.all()), CourtRuling)
+            for ruling in record.rulings.order_by("date", "id").prefetch_related("sources")
+        ]
     return data
 
 
-def _event(event, source_ids):
+def _event(event, source_ids, model=AgreementEvent):
+    """A dated part with its own sources: an agreement's event or a case's ruling."""
     return {
         "id": event.pk,
-        "fields": _fields_of(AgreementEvent, event),
+        "fields": _fields_of(model, event),
         "sources": _ids(source_ids),
     }
 
@@ -118,7 +133,10 @@ def snapshot_from_forms(record, form, inline_formsets=()):
     data["sources"] = _ids(source.pk for source in form.cleaned_data.get("sources", []))
     if model is Transfer:
         data["nationalities"] = _ids(c.pk for c in form.cleaned_data.get("nationalities", []))
-    parts = {AgreementEvent: "events", ReportedFigure: "figures"}
+        data["continues"] = _ids(t.pk for t in form.cleaned_data.get("continues", []))
+    if model is CourtCase:
+        data["agreements"] = _ids(a.pk for a in form.cleaned_data.get("agreements", []))
+    parts = {AgreementEvent: "events", ReportedFigure: "figures", CourtRuling: "rulings"}
     for formset in inline_formsets:
         key = parts.get(formset.model)
         if key is None:
@@ -129,9 +147,11 @@ def snapshot_from_forms(record, form, inline_formsets=()):
                 continue  # an empty extra form
             if formset.can_delete and formset._should_delete_form(part_form):
                 continue
-            if key == "events":
+            if key in ("events", "rulings"):
                 sources = part_form.cleaned_data.get("sources", [])
-                rows.append(_event(part_form.instance, (source.pk for source in sources)))
+                rows.append(
+                    _event(part_form.instance, (source.pk for source in sources), formset.model)
+                )
             else:
                 rows.append(_figure(part_form.instance))
         data[key] = rows
@@ -155,8 +175,15 @@ def snapshot_from_history(record, version):
             _event(event, (row.source_id for row in event.sources.all()))
             for event in _parts_as_of(AgreementEvent, "agreement_id", record.pk, version)
         ]
+    elif model is CourtCase:
+        data["agreements"] = _ids(row.agreement_id for row in version.agreements.all())
+        data["rulings"] = [
+            _event(ruling, (row.source_id for row in ruling.sources.all()), CourtRuling)
+            for ruling in _parts_as_of(CourtRuling, "case_id", record.pk, version)
+        ]
     elif model is Transfer:
         data["nationalities"] = _ids(row.country_id for row in version.nationalities.all())
+        data["continues"] = _ids(row.to_transfer_id for row in version.continues.all())
         data["figures"] = [
             _figure(figure)
             for figure in _parts_as_of(ReportedFigure, "transfer_id", record.pk, version)
@@ -214,8 +241,18 @@ def write(record, data):
             lambda event: setattr(event, "agreement", record),
             lambda event, row: event.sources.set(row.get("sources", [])),
         )
+    elif model is CourtCase:
+        record.agreements.set(data.get("agreements", []))
+        _write_parts(
+            CourtRuling,
+            record.rulings.all(),
+            data.get("rulings", []),
+            lambda ruling: setattr(ruling, "case", record),
+            lambda ruling, row: ruling.sources.set(row.get("sources", [])),
+        )
     elif model is Transfer:
         record.nationalities.set(data.get("nationalities", []))
+        record.continues.set(data.get("continues", []))
         _write_parts(
             ReportedFigure,
             record.reported_figures.all(),
@@ -256,13 +293,14 @@ def differences(model, before, after):
     """Field-by-field differences between two snapshots of a model's record, parts included."""
     names = _Names(before, after)
     found = _field_differences(model, model._meta.verbose_name.capitalize(), before, after, names)
-    for key, label in (("sources", "sources"), ("nationalities", "nationalities")):
+    for key in SETS:
         if key in before or key in after:
-            found += _set_difference(label, before.get(key, []), after.get(key, []), key, names)
-    if "events" in before or "events" in after:
-        found += _part_differences(
-            AgreementEvent, "Event", before.get("events", []), after.get("events", []), names
-        )
+            found += _set_difference(key, before.get(key, []), after.get(key, []), key, names)
+    for key, (part_model, noun) in DATED_PARTS.items():
+        if key in before or key in after:
+            found += _part_differences(
+                part_model, noun, before.get(key, []), after.get(key, []), names
+            )
     if "figures" in before or "figures" in after:
         found += _part_differences(
             ReportedFigure,
@@ -272,6 +310,11 @@ def differences(model, before, after):
             names,
         )
     return found
+
+
+# The id sets a snapshot may hold, and the dated parts with sources of their own.
+SETS = ("sources", "nationalities", "agreements", "continues")
+DATED_PARTS = {"events": (AgreementEvent, "Event"), "rulings": (CourtRuling, "Ruling")}
 
 
 def only_private_changes(model, before, after):
@@ -289,7 +332,7 @@ def _public_part(data):
         return {**part, "fields": fields}
 
     public = strip(data)
-    for key in ("events", "figures"):
+    for key in ("events", "figures", "rulings"):
         if key in data:
             public[key] = [strip(part) for part in data[key]]
     return public
@@ -326,12 +369,17 @@ def _set_difference(label, old_ids, new_ids, key, names):
     added = sorted(set(new_ids) - set(old_ids))
     if not removed and not added:
         return []
-    lookup = names.sources if key == "sources" else names.countries
+    lookup = {
+        "sources": names.sources,
+        "nationalities": names.countries,
+        "agreements": names.agreements,
+        "continues": names.transfers,
+    }[key]
 
     def listed(prefix, ids):
         return f"{prefix}: " + "; ".join(lookup.get(pk, f"#{pk}") for pk in ids) if ids else ""
 
-    where = "Sources" if key == "sources" else "Nationalities"
+    where = "Continues transfers" if key == "continues" else key.capitalize()
     return [Difference(where, label, listed("removed", removed), listed("added", added))]
 
 
@@ -362,15 +410,15 @@ def _part_differences(model, noun, old_rows, new_rows, names):
 
 def _part_title(model, row, names):
     fields = row["fields"]
-    if model is AgreementEvent:
-        kind = dict(AgreementEvent._meta.get_field("kind").flatchoices).get(fields.get("kind"))
+    if model in (AgreementEvent, CourtRuling):
+        kind = dict(model._meta.get_field("kind").flatchoices).get(fields.get("kind"))
         return f"{kind or fields.get('kind')}, {fields.get('date')}"
     return f"{fields.get('people')} ({names.sources.get(fields.get('source_id'), '?')})"
 
 
 def _part_summary(model, row, names):
     fields = row["fields"]
-    if model is AgreementEvent:
+    if model in (AgreementEvent, CourtRuling):
         return fields.get("description") or ""
     return names.sources.get(fields.get("source_id"), "")
 
@@ -379,9 +427,10 @@ class _Names:
     """Readable names for the ids in two snapshots, looked up once."""
 
     def __init__(self, *snapshots):
-        country_ids, source_ids, agreement_ids = set(), set(), set()
+        country_ids, source_ids, agreement_ids, transfer_ids, case_ids = (set() for _ in range(5))
         for data in snapshots:
-            for part in [data, *data.get("events", []), *data.get("figures", [])]:
+            parts = [data, *data.get("events", []), *data.get("figures", [])]
+            for part in parts + data.get("rulings", []):
                 fields = part.get("fields", {})
                 country_ids.update(
                     fields.get(name)
@@ -390,6 +439,7 @@ class _Names:
                         "receiving_country_id",
                         "from_country_id",
                         "to_country_id",
+                        "jurisdiction_id",
                     )
                     if fields.get(name)
                 )
@@ -397,8 +447,12 @@ class _Names:
                     source_ids.add(fields["source_id"])
                 if fields.get("agreement_id"):
                     agreement_ids.add(fields["agreement_id"])
+                if fields.get("court_case_id"):
+                    case_ids.add(fields["court_case_id"])
                 source_ids.update(part.get("sources", []))
             country_ids.update(data.get("nationalities", []))
+            agreement_ids.update(data.get("agreements", []))
+            transfer_ids.update(data.get("continues", []))
         self.countries = dict(Country.objects.filter(pk__in=country_ids).values_list("pk", "name"))
         self.sources = {
             source.pk: str(source) for source in Source.objects.filter(pk__in=source_ids)
@@ -406,6 +460,13 @@ class _Names:
         self.agreements = dict(
             Agreement.objects.filter(pk__in=agreement_ids).values_list("pk", "title")
         )
+        self.cases = dict(CourtCase.objects.filter(pk__in=case_ids).values_list("pk", "name"))
+        self.transfers = {
+            transfer.pk: str(transfer)
+            for transfer in Transfer.objects.filter(pk__in=transfer_ids).select_related(
+                "from_country", "to_country"
+            )
+        }
 
     def shown(self, field, value):
         if value in (None, ""):
@@ -413,7 +474,12 @@ class _Names:
         if field.choices:
             return str(dict(field.flatchoices).get(value, value))
         if isinstance(field, models.ForeignKey):
-            lookup = {Country: self.countries, Source: self.sources, Agreement: self.agreements}
+            lookup = {
+                Country: self.countries,
+                Source: self.sources,
+                Agreement: self.agreements,
+                CourtCase: self.cases,
+            }
             return lookup.get(field.related_model, {}).get(value, f"#{value}")
         if isinstance(value, bool):
             return "yes" if value else "no"

@@ -1,4 +1,5 @@
-"""Load the seed data in fixtures/seed/: sources.yaml plus one YAML file per agreement.
+"""Load the seed data in fixtures/seed/: sources.yaml (and any further source lists in
+sources/*.yaml), one YAML file per agreement in agreements/, one per court case in cases/.
 
 Loading is all-or-nothing (one transaction; a bad reference rolls everything back) and
 idempotent: records are matched by natural keys and a row is written only when a value differs.
@@ -131,7 +132,11 @@ def _set_m2m(instance, name: str, wanted: list, stats: SeedStats) -> None:
 
 def read_seed(directory: Path) -> tuple[list[dict], list[dict]]:
     try:
-        sources = yaml.safe_load((directory / "sources.yaml").read_text()) or []
+        sources = []
+        for path in [directory / "sources.yaml", *sorted((directory / "sources").glob("*.yaml"))]:
+            sources += [
+                row | {"_file": path.name} for row in yaml.safe_load(path.read_text()) or []
+            ]
         agreements = [
             yaml.safe_load(path.read_text()) | {"_file": path.name}
             for path in sorted((directory / "agreements").glob("*.yaml"))
@@ -140,6 +145,10 @@ def read_seed(directory: Path) -> tuple[list[dict], list[dict]]:
         raise SeedError(f"cannot read seed files in {directory}: {exc}") from None
     if not agreements:
         raise SeedError(f"no agreement files in {directory / 'agreements'}")
+    keys = Counter(row.get("key") for row in sources)
+    repeated = sorted(str(key) for key, n in keys.items() if n > 1)
+    if repeated:
+        raise SeedError(f"source keys defined more than once: {repeated}")
     return sources, agreements
 
 
@@ -165,7 +174,7 @@ def load_seed(directory: Path) -> SeedStats:
 def _load(sources_data, agreements_data, stats, country):
     sources = {}
     for row in sources_data:
-        where = f"sources.yaml {row.get('key')}"
+        where = f"{row['_file']} {row.get('key')}"
         published_on, published_precision = _partial(row.get("published"), where)
         sources[row["key"]] = _upsert(
             Source,

@@ -15,12 +15,13 @@ from django_filters import filters
 from agreements import exports
 from agreements.filters import (
     AgreementFilter,
+    CaseFilter,
     CountryFilter,
     CountryListFilter,
     SourceFilter,
     TransferFilter,
 )
-from agreements.models import Agreement, Country, Source, Transfer
+from agreements.models import Agreement, Country, CourtCase, Source, Transfer
 from tracker.query import filter_parameters, reads_query
 
 DEFAULT_PAGE_SIZE = 50
@@ -76,6 +77,16 @@ DATASETS = {
         "id",
         "id",
         csv_cells=exports.transfer_csv_cells,
+    ),
+    "cases": Dataset(
+        "cases",
+        "Published court cases about the agreements.",
+        CaseFilter,
+        lambda: CourtCase.objects.published(),
+        exports.case_rows,
+        exports.CASE_COLUMNS,
+        "slug",
+        "slug",
     ),
     "sources": Dataset(
         "sources",
@@ -224,6 +235,7 @@ _TYPES = {
     "date": {"type": "string", "format": "date"},
     "partial-date": {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"},
     "list": {"type": "array", "items": {"type": "string"}},
+    "integer-list": {"type": "array", "items": {"type": "integer"}},
 }
 
 

@@ -6,12 +6,24 @@ so a large export never sits in memory.
 """
 
 import csv
+import datetime
 import json
 from dataclasses import dataclass
 
 from django.contrib.postgres.aggregates import StringAgg
 from django.db import connections
-from django.db.models import Case, Exists, F, Func, OuterRef, TextField, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce, Concat, Left, NullIf, Replace
 from django.db.models.lookups import In
 from django.http import StreamingHttpResponse
@@ -20,8 +32,11 @@ from agreements.dates import format_iso_partial_date
 from agreements.models import (
     AgreementKind,
     AgreementStatus,
+    CaseStage,
     LegalBindingness,
+    PublicationState,
     Region,
+    RulingKind,
     SourceKind,
     TextDisclosure,
 )
@@ -32,7 +47,8 @@ CHUNK = 2000
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str  # "string", "integer", "number", "boolean", "date", "partial-date", "list"
+    # "string", "integer", "number", "boolean", "date", "partial-date", "list", "integer-list"
+    type: str
     description: str
     enum: tuple = ()
     nullable: bool = True
@@ -106,6 +122,14 @@ TRANSFER_COLUMNS = [
     Column("description", "string", "Description.", nullable=False),
     Column("sources", "list", "URLs of the sources.", nullable=False),
     Column("updated_at", "string", "When the record last changed (ISO 8601).", nullable=False),
+    # Last, so that readers of the earlier columns by position are not disturbed.
+    Column(
+        "continues",
+        "integer-list",
+        "For an onward removal: ids of the published transfers that brought these people to "
+        "the country it leaves; empty otherwise.",
+        nullable=False,
+    ),
 ]
 
 SOURCE_COLUMNS = [
@@ -128,6 +152,39 @@ COUNTRY_COLUMNS = [
     Column("url", "string", "Address of the country's page.", nullable=False),
     Column("agreement_count", "integer", "Published agreements, either side.", nullable=False),
     Column("transfer_count", "integer", "Published transfers, either way.", nullable=False),
+]
+
+
+CASE_COLUMNS = [
+    Column("slug", "string", "Stable identifier, used in the case's URL.", nullable=False),
+    Column("name", "string", "The case's name, as usually cited.", nullable=False),
+    Column("url", "string", "Address of the case's page.", nullable=False),
+    Column("court", "string", "The court where it is (or was last) heard.", nullable=False),
+    Column(
+        "jurisdiction",
+        "string",
+        "ISO alpha-2 code of the state (EU: the European Union) whose courts hear it; null for "
+        "an international tribunal.",
+    ),
+    Column("docket", "string", "Docket or case number.", nullable=False),
+    Column("citation", "string", "Neutral citation.", nullable=False),
+    Column("filed", "partial-date", "Date filed: YYYY-MM-DD, YYYY-MM or YYYY."),
+    Column("decided", "partial-date", "Date decided."),
+    Column("stage", "string", "Stage.", _enum(CaseStage.choices), nullable=False),
+    Column("outcome", "string", "The outcome in one line.", nullable=False),
+    Column("summary", "string", "The tracker's summary.", nullable=False),
+    Column("judgment_url", "string", "Link to the judgment, where public.", nullable=False),
+    Column("agreements", "list", "Slugs of the published agreements it concerns.", nullable=False),
+    Column(
+        "rulings",
+        "list",
+        "Its rulings, oldest first, each as “date kind” (kinds: "
+        + ", ".join(_enum(RulingKind.choices))
+        + ").",
+        nullable=False,
+    ),
+    Column("sources", "list", "URLs of the sources on the case.", nullable=False),
+    Column("updated_at", "string", "When the record last changed (ISO 8601).", nullable=False),
 ]
 
 
@@ -186,8 +243,32 @@ def transfer_values(queryset):
             "updated_at", slug=F("agreement__slug"), origin=F("from_country__code"),
             destination=F("to_country__code"),
         )
-        .annotate(codes=joined("nationalities__code"), links=joined("sources__url"))
+        .annotate(
+            codes=joined("nationalities__code"), links=joined("sources__url"),
+            continued=continued_ids(),
+        )
     )  # fmt: skip
+
+
+def continued_ids():
+    """The ids of the published transfers a transfer continues, "|"-joined in id order ("" for
+    none). A subquery, not a join: a third list joined beside nationalities and sources would
+    multiply the rows aggregated. Drafts stay out, as everywhere public."""
+    from agreements.models import Transfer
+
+    links = (
+        Transfer.continues.through.objects.filter(
+            from_transfer=OuterRef("pk"),
+            to_transfer__in=Transfer.objects.published().order_by().values("pk"),
+        )
+        .order_by()
+        .values("from_transfer")
+        .annotate(
+            ids=StringAgg(Cast("to_transfer_id", TextField()), "|", order_by="to_transfer_id")
+        )
+        .values("ids")
+    )
+    return Coalesce(Subquery(links, output_field=TextField()), Value(""), output_field=TextField())
 
 
 def transfer_rows(queryset):
@@ -206,7 +287,84 @@ def transfer_rows(queryset):
             "description": row["description"],
             "sources": row["links"].split("|") if row["links"] else [],
             "updated_at": row["updated_at"].isoformat(),
+            "continues": [int(pk) for pk in row["continued"].split("|")] if row["continued"] else [],
         }
+
+
+def case_rows(queryset):
+    published = Q(agreements__publication_state=PublicationState.PUBLISHED)
+    rows = queryset.values(
+        "slug", "name", "court", "docket", "citation", "filed_on", "filed_precision",
+        "decided_on", "decided_precision", "stage", "outcome", "summary", "judgment_url",
+        "updated_at", jurisdiction_code=F("jurisdiction__code"),
+    ).annotate(
+        slugs=Coalesce(
+            StringAgg("agreements__slug", "|", distinct=True, order_by="agreements__slug",
+                      filter=published),
+            Value(""), output_field=TextField(),
+        ),
+        links=joined("sources__url"),
+        ruling_cells=_rulings_joined(),
+    )  # fmt: skip
+    for row in rows.iterator(chunk_size=CHUNK):
+        yield {
+            "slug": row["slug"],
+            "name": row["name"],
+            "url": f"/cases/{row['slug']}/",
+            "court": row["court"],
+            "jurisdiction": row["jurisdiction_code"],
+            "docket": row["docket"],
+            "citation": row["citation"],
+            "filed": _partial(row, "filed_on", "filed_precision"),
+            "decided": _partial(row, "decided_on", "decided_precision"),
+            "stage": row["stage"],
+            "outcome": row["outcome"],
+            "summary": row["summary"],
+            "judgment_url": row["judgment_url"],
+            "agreements": row["slugs"].split("|") if row["slugs"] else [],
+            "rulings": _ruling_list(row["ruling_cells"]),
+            "sources": row["links"].split("|") if row["links"] else [],
+            "updated_at": row["updated_at"].isoformat(),
+        }
+
+
+def _rulings_joined():
+    """A case's rulings in one cell, oldest first: "2025-03-15 day tro;2025-04-07 day stay"."""
+    from agreements.models import CourtRuling
+
+    rulings = (
+        CourtRuling.objects.filter(case=OuterRef("pk"))
+        .order_by()
+        .values("case")
+        .annotate(
+            listed=StringAgg(
+                Concat(
+                    Cast("date", TextField()),
+                    Value(" "),
+                    "date_precision",
+                    Value(" "),
+                    "kind",
+                    output_field=TextField(),
+                ),
+                ";",
+                order_by=("date", "id"),
+            )
+        )
+        .values("listed")
+    )
+    return Coalesce(
+        Subquery(rulings, output_field=TextField()), Value(""), output_field=TextField()
+    )
+
+
+def _ruling_list(joined_rulings):
+    listed = []
+    for item in filter(None, joined_rulings.split(";")):
+        date, precision, kind = item.split(" ")
+        listed.append(
+            f"{format_iso_partial_date(datetime.date.fromisoformat(date), precision)} {kind}"
+        )
+    return listed
 
 
 def source_rows(queryset):
@@ -305,7 +463,7 @@ def CsvSafe(expression):  # noqa: N802 (used like the other expressions in the c
 
 def _csv_cell(value):
     if isinstance(value, list):
-        return formula_safe("|".join(value))
+        return formula_safe("|".join(map(str, value)))  # str: the "integer-list" columns
     if value is None:
         return ""
     return formula_safe(value)
@@ -394,6 +552,7 @@ def transfer_csv_cells(queryset):
         "cell_description": CsvSafe(_nonempty(F("description"))),
         "cell_sources": CsvSafe(_nonempty(joined("sources__url"))),
         "cell_updated": _IsoTimestamp(F("updated_at")),
+        "cell_continues": _nonempty(continued_ids()),  # digits and "|": never a formula
     }
     assert len(cells) == len(TRANSFER_COLUMNS)
     return queryset.annotate(**cells).values_list(*cells)

@@ -13,7 +13,9 @@ from agreements.models import (
     Agreement,
     AgreementKind,
     AgreementStatus,
+    CaseStage,
     Country,
+    CourtCase,
     Region,
     Source,
     SourceKind,
@@ -268,6 +270,21 @@ class AgreementChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = AgreementChoiceField
 
 
+ONWARD_CHOICES = [
+    ("yes", "Onward removals only"),
+    ("no", "First transfers only (no onward removals)"),
+]
+
+
+def _onward_removals(queryset, name, value):
+    """yes: transfers that continue a published transfer; no: those that continue none."""
+    if value == "yes":
+        return queryset.onward()
+    if value == "no":
+        return queryset.first_legs()
+    return queryset
+
+
 class TransferFilter(django_filters.FilterSet):
     country = CountryFilter(
         label="Country (either side)",
@@ -285,6 +302,14 @@ class TransferFilter(django_filters.FilterSet):
     )
     date_from = _date_filter("gte", "From date", "date")
     date_to = _date_filter("lte", "To date", "date")
+    # A choice, not a checkbox: "?onward=yes" reads plainly in a shared link, and any other
+    # value is the form's "Select a valid choice" rather than a silent "no".
+    onward = django_filters.ChoiceFilter(
+        choices=ONWARD_CHOICES,
+        empty_label="All transfers",
+        label="Onward removals",
+        method=_onward_removals,
+    )
     ordering = NullsLastOrderingFilter(
         fields=(("date", "date"), ("people", "people")),
         field_labels={
@@ -338,6 +363,65 @@ class SourceFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(title__icontains=value) | Q(publisher__icontains=value))
+
+
+def _published_courts():
+    """(court, court) for the courts of published cases, for the court menu."""
+    courts = (
+        CourtCase.objects.published().order_by("court").values_list("court", flat=True).distinct()
+    )
+    return [(court, court) for court in memoize("case-courts", lambda: list(courts))]
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="search", label="Text in name, citation, court or outcome", **_text_field_kwargs()
+    )
+    country = CountryFilter(label="Country (its courts or its agreements)", method="involving")
+    agreement = AgreementChoiceFilter(
+        max_length=100,
+        queryset=Agreement.objects.published().order_by("title"),
+        to_field_name="slug",
+        empty_label="Any agreement",
+        label="Agreement",
+        field_name="agreements",
+    )
+    court = django_filters.ChoiceFilter(
+        choices=_published_courts, empty_label="Any court", label="Court"
+    )
+    stage = django_filters.ChoiceFilter(
+        choices=CaseStage.choices, empty_label="Any stage", label="Stage"
+    )
+    ordering = NullsLastOrderingFilter(
+        fields=(("decided_on", "decided"), ("filed_on", "filed"), ("name", "name")),
+        field_labels={
+            "decided_on": "Decided, oldest first",
+            "-decided": "Decided, newest first",
+            "filed_on": "Filed, oldest first",
+            "-filed": "Filed, newest first",
+            "name": "Name A–Z",
+            "-name": "Name Z–A",
+        },
+        label="Sort by",
+        empty_label="Filed, newest first",
+    )
+
+    class Meta:
+        model = CourtCase
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.search(value) if value else queryset
+
+    def involving(self, queryset, name, value):
+        return queryset.involving(value) if value else queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        # Default order, and ties broken so that pages never overlap.
+        ordering = queryset.query.order_by or (F("filed_on").desc(nulls_last=True),)
+        return queryset.order_by(*ordering, "name", "id")
 
 
 class CountryListFilter(django_filters.FilterSet):

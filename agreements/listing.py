@@ -31,6 +31,7 @@ class TransferRow(TransferDisplay):
     nationality_names: tuple[str, ...]
     figure_low: int | None
     figure_high: int | None
+    is_onward: bool  # continues a published transfer (TransferQuerySet.onward)
 
     def get_absolute_url(self):
         return fast_reverse("transfer-detail", "pk", self.id)
@@ -86,6 +87,7 @@ def rows_for(ids):
             names=joined("nationalities__name"),  # "|"-separated; no country name has one
             figure_low=Subquery(figures.annotate(low=Min("people")).values("low")),
             figure_high=Subquery(figures.annotate(high=Max("people")).values("high")),
+            is_onward=Transfer.objects.continues_any(Transfer.objects.published()),
         )
     )
     rows = {}

@@ -758,6 +758,61 @@ class TransferQuerySet(models.QuerySet):
             uncertain_count=Count("id", filter=Q(people__isnull=True) | Q(people_is_minimum=True)),
         )
 
+    # Onward removals as the public pages count them: only a *published* earlier transfer
+    # makes a transfer onward, so a hidden record never shows through a mark, a filter or a
+    # count (a published transfer that continues only a draft reads as a first leg).
+
+    @staticmethod
+    def continues_any(earlier):
+        """An expression, true for a transfer that continues one of `earlier` (a queryset)."""
+        links = Transfer.continues.through.objects.filter(
+            from_transfer=OuterRef("pk"), to_transfer__in=earlier.order_by().values("pk")
+        )
+        return Exists(links)
+
+    def continuing(self, earlier):
+        """Those of these transfers that continue one of `earlier` (a Transfer queryset)."""
+        return self.filter(self.continues_any(earlier))
+
+    def onward(self):
+        """Onward removals: transfers that continue a published transfer."""
+        return self.continuing(Transfer.objects.published())
+
+    def first_legs(self):
+        """Transfers that continue no published transfer: the people's first recorded move."""
+        return self.exclude(self.continues_any(Transfer.objects.published()))
+
+    def onward_totals(self):
+        """totals() of these transfers' first legs, of their onward removals, and of the onward
+        removals that continue a first leg ("sent_on": people moved on again from the country
+        they were first taken to; a later move of the same people is not counted twice), in
+        one query. Earlier transfers count only when published."""
+        published = Transfer.objects.published()
+        groups = {
+            "first_legs": ~Q(is_onward=True),
+            "onward": Q(is_onward=True),
+            "sent_on": Q(is_sent_on=True),
+        }
+        unsure = Q(people__isnull=True) | Q(people_is_minimum=True)
+        aggregates = {}
+        for group, condition in groups.items():
+            aggregates[f"{group}__transfer_count"] = Count("id", filter=condition)
+            aggregates[f"{group}__people_total"] = Coalesce(Sum("people", filter=condition), 0)
+            aggregates[f"{group}__uncertain_count"] = Count("id", filter=condition & unsure)
+        flat = (
+            self.order_by()
+            .annotate(
+                is_onward=self.continues_any(published),
+                is_sent_on=self.continues_any(published.first_legs()),
+            )
+            .aggregate(**aggregates)
+        )
+        totals = {group: {} for group in groups}
+        for key, value in flat.items():
+            group, name = key.split("__")
+            totals[group][name] = value
+        return totals
+
 
 class Transfer(TransferDisplay, models.Model):
     """A movement of a group of people from one country to another."""

@@ -1,11 +1,14 @@
 """Load the seed data in fixtures/seed/: sources.yaml (and any further source lists in
-sources/*.yaml), one YAML file per agreement in agreements/, one per court case in cases/.
+sources/*.yaml), one YAML file per agreement in agreements/, one per court case in cases/, and
+onward.yaml: transfers that continue earlier ones (onward removals).
 
 Loading is all-or-nothing (one transaction; a bad reference rolls everything back) and
 idempotent: records are matched by natural keys and a row is written only when a value differs.
 Sources match by URL and agreements by slug. An event matches by agreement, date, kind and its
 rank among that agreement's events with the same date and kind; a transfer by agreement, date
-and rank. So a corrected description updates the row instead of adding a second one; a
+and rank; a case by slug, its ruling by case, date, kind and rank; an onward transfer (which
+has no agreement of its own: it continues one made under an agreement) by date, countries and
+rank. So a corrected description updates the row instead of adding a second one; a
 correction of the key itself (an event's date or kind, a transfer's date) says which key the row
 had, `replaces: {date: 2022-12}` (and `kind:` for an event), and the row is moved. Rows that
 editors added are left alone; seeded values that editors changed are set back to the seed's.
@@ -27,6 +30,9 @@ from agreements.models import (
     Agreement,
     AgreementEvent,
     Country,
+    CourtCase,
+    CourtRuling,
+    EventKind,
     PublicationState,
     ReportedFigure,
     Source,
@@ -130,7 +136,15 @@ def _set_m2m(instance, name: str, wanted: list, stats: SeedStats) -> None:
             stats.count(stats.updated, type(instance))
 
 
-def read_seed(directory: Path) -> tuple[list[dict], list[dict]]:
+@dataclass
+class SeedFiles:
+    sources: list
+    agreements: list
+    cases: list
+    onward: list
+
+
+def read_seed(directory: Path) -> SeedFiles:
     try:
         sources = []
         for path in [directory / "sources.yaml", *sorted((directory / "sources").glob("*.yaml"))]:
@@ -141,6 +155,12 @@ def read_seed(directory: Path) -> tuple[list[dict], list[dict]]:
             yaml.safe_load(path.read_text()) | {"_file": path.name}
             for path in sorted((directory / "agreements").glob("*.yaml"))
         ]
+        cases = [
+            yaml.safe_load(path.read_text()) | {"_file": f"cases/{path.name}"}
+            for path in sorted((directory / "cases").glob("*.yaml"))
+        ]
+        onward_path = directory / "onward.yaml"
+        onward = yaml.safe_load(onward_path.read_text()) or [] if onward_path.exists() else []
     except (OSError, yaml.YAMLError) as exc:
         raise SeedError(f"cannot read seed files in {directory}: {exc}") from None
     if not agreements:
@@ -149,11 +169,11 @@ def read_seed(directory: Path) -> tuple[list[dict], list[dict]]:
     repeated = sorted(str(key) for key, n in keys.items() if n > 1)
     if repeated:
         raise SeedError(f"source keys defined more than once: {repeated}")
-    return sources, agreements
+    return SeedFiles(sources, agreements, cases, onward)
 
 
 def load_seed(directory: Path) -> SeedStats:
-    sources_data, agreements_data = read_seed(directory)
+    files = read_seed(directory)
     stats = SeedStats()
     countries = {country.code: country for country in Country.objects.all()}
 
@@ -165,15 +185,19 @@ def load_seed(directory: Path) -> SeedStats:
 
     try:
         with transaction.atomic():
-            _load(sources_data, agreements_data, stats, country)
+            _load(files, stats, country)
+            # The onward-removal trigger is deferred to the commit: run it here, inside.
+            publishing.check_onward_links()
+    except publishing.Refused as refused:
+        raise SeedError(f"onward.yaml: {refused.message}") from None
     except IntegrityError as exc:
         raise SeedError(f"the database refused a row: {exc}") from None
     return stats
 
 
-def _load(sources_data, agreements_data, stats, country):
+def _load(files, stats, country):
     sources = {}
-    for row in sources_data:
+    for row in files.sources:
         where = f"{row['_file']} {row.get('key')}"
         published_on, published_precision = _partial(row.get("published"), where)
         sources[row["key"]] = _upsert(
@@ -196,8 +220,12 @@ def _load(sources_data, agreements_data, stats, country):
             raise SeedError(f"{where}: unknown source keys {missing}")
         return [sources[key] for key in keys]
 
-    for data in agreements_data:
+    for data in files.agreements:
         _load_agreement(data, stats, country, cited)
+    for data in files.cases:
+        _load_case(data, stats, country, cited)
+    for number, data in enumerate(files.onward, start=1):
+        _load_onward(data, f"onward.yaml transfer {number}", stats, country, cited)
 
 
 def _load_agreement(data: dict, stats: SeedStats, country, cited) -> None:
@@ -303,5 +331,132 @@ def _load_agreement(data: dict, stats: SeedStats, country, cited) -> None:
         for transfer in agreement.transfers.all()
         for problem in publishing.blockers(transfer)
     ]
+    if problems:
+        raise SeedError(f"{where}: " + " ".join(problems))
+
+
+def _agreement(slug, where):
+    try:
+        return Agreement.objects.get(slug=slug)
+    except Agreement.DoesNotExist:
+        raise SeedError(f"{where}: unknown agreement {slug!r}") from None
+
+
+def _load_case(data: dict, stats: SeedStats, country, cited) -> None:
+    where = data["_file"]
+    filed_on, filed_precision = _partial(data.get("filed"), f"{where} filed")
+    decided_on, decided_precision = _partial(data.get("decided"), f"{where} decided")
+    jurisdiction = data.get("jurisdiction")
+    values = {
+        "name": data["name"],
+        "court": data["court"],
+        "jurisdiction": country(jurisdiction, where) if jurisdiction else None,
+        "docket": data.get("docket") or "",
+        "citation": data.get("citation") or "",
+        "filed_on": filed_on,
+        "filed_precision": filed_precision,
+        "decided_on": decided_on,
+        "decided_precision": decided_precision,
+        "stage": data["stage"],
+        "outcome": (data.get("outcome") or "").strip(),
+        "summary": (data.get("summary") or "").strip(),
+        "judgment_url": data.get("judgment_url") or "",
+        "publication_state": PublicationState.PUBLISHED,
+    }
+    case = _upsert(CourtCase, stats, {"slug": data["slug"]}, values)
+    _set_m2m(case, "sources", cited(data.get("sources") or [], where), stats)
+    _set_m2m(
+        case,
+        "agreements",
+        [_agreement(slug, where) for slug in data.get("agreements") or []],
+        stats,
+    )
+    ranks = Counter()
+    for number, ruling in enumerate(data.get("rulings") or [], start=1):
+        ruling_where = f"{where} ruling {number}"
+        date, precision = _partial(ruling["date"], ruling_where)
+        key = (date, ruling["kind"])
+        row = _upsert(
+            CourtRuling,
+            stats,
+            {"case": case, "date": date, "kind": ruling["kind"]},
+            {
+                "date_precision": precision,
+                "court": ruling.get("court") or "",
+                "description": ruling["description"].strip(),
+            },
+            rank=ranks[key],
+        )
+        ranks[key] += 1
+        _set_m2m(row, "sources", cited(ruling.get("sources") or [], ruling_where), stats)
+    for item in data.get("timeline") or []:
+        item_where = f"{where} timeline {item}"
+        date = _partial(item["date"], item_where)[0]
+        events = AgreementEvent.objects.filter(
+            agreement=_agreement(item["agreement"], item_where),
+            date=date,
+            kind=EventKind.COURT_RULING,
+        ).order_by("pk")
+        event = events[item.get("rank", 0) : item.get("rank", 0) + 1].first()
+        if event is None:
+            raise SeedError(f"{item_where}: no court ruling of that date in the agreement's file")
+        if event.court_case_id not in (None, case.pk):
+            raise SeedError(f"{item_where}: that ruling is already linked to another case")
+        if event.court_case_id != case.pk:
+            event.court_case = case
+            event.save(update_fields=["court_case"])
+            stats.count(stats.updated, AgreementEvent)
+    problems = publishing.blockers(case)
+    if problems:
+        raise SeedError(f"{where}: " + " ".join(problems))
+
+
+def _continued(reference, where):
+    """The seeded transfer an onward one continues: {agreement, date, rank?}."""
+    date = _partial(reference["date"], where)[0]
+    rank = reference.get("rank", 0)
+    transfers = Transfer.objects.filter(
+        agreement=_agreement(reference["agreement"], where), date=date
+    ).order_by("pk")
+    transfer = transfers[rank : rank + 1].first()
+    if transfer is None:
+        raise SeedError(f"{where}: no transfer of {reference['date']} in {reference['agreement']}")
+    return transfer
+
+
+def _load_onward(item: dict, where: str, stats: SeedStats, country, cited) -> None:
+    date, precision = _partial(item["date"], where)
+    earlier = [_continued(reference, where) for reference in item.get("continues") or []]
+    if not earlier:
+        raise SeedError(f"{where}: an onward transfer names the transfer(s) it continues")
+    from_country = country(item["from_country"], where)
+    to_country = country(item["to_country"], where)
+    lookup = {
+        "agreement": None,
+        "date": date,
+        "from_country": from_country,
+        "to_country": to_country,
+    }
+    values = {
+        "date_precision": precision,
+        "description": item["description"].strip(),
+        "people": item.get("people"),
+        "people_is_minimum": bool(item.get("people_is_minimum")),
+        "place": item.get("place") or "",
+        "publication_state": PublicationState.PUBLISHED,
+    }
+    row = _upsert(Transfer, stats, lookup, values, rank=item.get("rank", 0))
+    problems = row.onward_problems(earlier)
+    if problems:
+        raise SeedError(f"{where}: " + " ".join(problems))
+    _set_m2m(
+        row,
+        "nationalities",
+        [country(code, where) for code in item.get("nationalities") or []],
+        stats,
+    )
+    _set_m2m(row, "sources", cited(item.get("sources") or [], where), stats)
+    _set_m2m(row, "continues", earlier, stats)
+    problems = publishing.blockers(row)
     if problems:
         raise SeedError(f"{where}: " + " ".join(problems))

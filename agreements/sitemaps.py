@@ -6,7 +6,7 @@ from django.contrib.sitemaps import Sitemap
 from django.db.models import Max, Q
 from django.urls import reverse
 
-from agreements.models import Agreement, Country, Transfer
+from agreements.models import Agreement, Country, CourtCase, Transfer
 
 
 class PagedSitemap(Sitemap):
@@ -21,7 +21,14 @@ class PagedSitemap(Sitemap):
 
 class StaticSitemap(PagedSitemap):
     def items(self):
-        return ["home", "agreement-list", "country-list", "transfer-list", "change-log"]
+        return [
+            "home",
+            "agreement-list",
+            "country-list",
+            "transfer-list",
+            "case-list",
+            "change-log",
+        ]
 
     def location(self, item):
         return reverse(item)
@@ -43,6 +50,14 @@ class TransferSitemap(PagedSitemap):
         return transfer.updated_at
 
 
+class CaseSitemap(PagedSitemap):
+    def items(self):
+        return CourtCase.objects.published().order_by("pk").only("slug", "updated_at")
+
+    def lastmod(self, case):
+        return case.updated_at
+
+
 class CountrySitemap(PagedSitemap):
     def items(self):
         return (
@@ -57,4 +72,5 @@ SITEMAPS = {
     "agreements": AgreementSitemap,
     "countries": CountrySitemap,
     "transfers": TransferSitemap,
+    "cases": CaseSitemap,
 }

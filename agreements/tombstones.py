@@ -19,7 +19,7 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
-from agreements.models import Agreement, PublicationState, Transfer
+from agreements.models import Agreement, CourtCase, PublicationState, Transfer
 
 PUBLISHED = PublicationState.PUBLISHED
 WITHDRAWN = PublicationState.WITHDRAWN
@@ -81,7 +81,7 @@ def on_record_transfers():
 class Tombstone:
     """What a withdrawn record's page says."""
 
-    kind: str  # "agreement" or "transfer"
+    kind: str  # "agreement", "transfer" or "court case"
     record: str  # what it was
     withdrawn_at: datetime
     reason: str
@@ -136,4 +136,19 @@ def transfer_tombstone(pk) -> Tombstone | None:
         agreement.withdrawal_reason,
         reverse("change-log"),
         agreement=agreement,
+    )
+
+
+def case_tombstone(slug) -> Tombstone | None:
+    """A court case withdrawn after it was published."""
+    case = (
+        CourtCase.objects.filter(slug=slug, publication_state=WITHDRAWN)
+        .filter(_was_published(CourtCase))
+        .only("name", "slug", "withdrawn_at", "withdrawal_reason")
+        .first()
+    )
+    if case is None:
+        return None
+    return Tombstone(
+        "court case", case.name, case.withdrawn_at, case.withdrawal_reason, reverse("change-log")
     )

@@ -36,4 +36,6 @@ urlpatterns = [
     path("transfers/", views.TransferListView.as_view(), name="transfer-list"),
     path("sources/", views.SourceListView.as_view(), name="source-list"),
     path("transfers/<int:pk>/", views.TransferDetailView.as_view(), name="transfer-detail"),
+    path("cases/", views.CaseListView.as_view(), name="case-list"),
+    path("cases/<slug:slug>/", views.CaseDetailView.as_view(), name="case-detail"),
 ]

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,12 +17,15 @@ from django_filters.views import FilterView
 
 from agreements.changes import entries_for, public_change_rows
 from agreements.exports import cited_publicly
-from agreements.filters import AgreementFilter, SourceFilter, TransferFilter
+from agreements.filters import AgreementFilter, CaseFilter, SourceFilter, TransferFilter
 from agreements.listing import first_rows, rows_for
+from agreements.onward import SENT_ON_LIMIT, sent_on_rows, transfer_chain
 from agreements.models import (
     Agreement,
     AgreementEvent,
     Country,
+    CourtCase,
+    CourtRuling,
     PublicationState,
     ReportedFigure,
     Source,
@@ -31,6 +34,7 @@ from agreements.models import (
 from agreements.search import search
 from agreements.tombstones import (
     agreement_tombstone,
+    case_tombstone,
     on_record_agreements,
     transfer_tombstone,
 )
@@ -174,12 +178,23 @@ class AgreementDetailView(TombstoneMixin, DetailView):
             Prefetch(
                 "events",
                 queryset=AgreementEvent.objects.prefetch_related(
-                    Prefetch("sources", queryset=Source.objects.with_link_check())
+                    Prefetch("sources", queryset=Source.objects.with_link_check()),
+                    # A ruling links to its case only where the case is public.
+                    Prefetch(
+                        "court_case",
+                        queryset=CourtCase.objects.published().only("slug", "name"),
+                    ),
                 ).order_by("date", "id"),
             ),
             Prefetch(
                 "sources",
                 queryset=Source.objects.with_link_check().order_by("-published_on", "title"),
+            ),
+            Prefetch(
+                "court_cases",
+                queryset=CourtCase.objects.published()
+                .for_table()
+                .order_by(F("decided_on").desc(nulls_first=True), "name"),
             ),
         )
 
@@ -236,6 +251,44 @@ class SourceListView(PublicListView):
         )
 
 
+class CaseListView(PublicListView):
+    filterset_class = CaseFilter
+    template_name = "agreements/case_list.html"
+
+    def get_queryset(self):
+        return CourtCase.objects.published().for_table()
+
+
+class CaseDetailView(TombstoneMixin, DetailView):
+    template_name = "agreements/case_detail.html"
+    context_object_name = "case"
+
+    def get_queryset(self):
+        cases = CourtCase.objects.all() if can_preview(self.request.user) else None
+        cases = cases if cases is not None else CourtCase.objects.published()
+        agreements = Agreement.objects.published()
+        return cases.select_related("jurisdiction").prefetch_related(
+            Prefetch(
+                "rulings",
+                queryset=CourtRuling.objects.prefetch_related(
+                    Prefetch("sources", queryset=Source.objects.with_link_check())
+                ).order_by("date", "id"),
+            ),
+            Prefetch("sources", queryset=Source.objects.with_link_check()),
+            Prefetch("agreements", queryset=agreements.with_parties().order_by("title")),
+            # The timeline entries of published agreements that name this case.
+            Prefetch(
+                "events",
+                queryset=AgreementEvent.objects.filter(agreement__in=agreements)
+                .select_related("agreement")
+                .order_by("date", "id"),
+            ),
+        )
+
+    def find_tombstone(self):
+        return case_tombstone(self.kwargs["slug"])
+
+
 class TransferDetailView(TombstoneMixin, DetailView):
     template_name = "agreements/transfer_detail.html"
     context_object_name = "transfer"
@@ -251,6 +304,13 @@ class TransferDetailView(TombstoneMixin, DetailView):
             Prefetch("sources", queryset=Source.objects.with_link_check()),
             Prefetch("reported_figures", queryset=ReportedFigure.objects.select_related("source")),
         )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Published neighbours only, even in a staff preview: the chain is the public path,
+        # and a draft in it would look public (one query per step of the chain each way).
+        context["chain"] = transfer_chain(self.object, Transfer.objects.published())
+        return context
 
     def find_tombstone(self):
         return transfer_tombstone(self.kwargs["pk"])
@@ -328,6 +388,10 @@ def country_detail(request, code):
                 country.code,
             ),
             "transfer_limit": COUNTRY_TRANSFER_LIMIT,
+            "cases": CourtCase.objects.published()
+            .involving(country)
+            .for_table()
+            .order_by(F("decided_on").desc(nulls_first=True), "name")[:COUNTRY_AGREEMENT_LIMIT],
         },
     )
 

@@ -3,7 +3,16 @@ import datetime
 import factory
 from django.contrib.auth.models import Group, User
 
-from agreements.models import Agreement, AgreementEvent, Country, ImportJob, Source, Transfer
+from agreements.models import (
+    Agreement,
+    AgreementEvent,
+    Country,
+    CourtCase,
+    CourtRuling,
+    ImportJob,
+    Source,
+    Transfer,
+)
 
 # Countries are loaded by a migration; factories pick existing ones.
 _CODES = ["US", "SV", "RW", "GB", "IT", "AL", "AU", "NR", "SZ", "GH", "DK", "UG"]
@@ -85,6 +94,51 @@ class TransferFactory(factory.django.DjangoModelFactory):
     def sources(self, create, extracted, **kwargs):
         if create and extracted:
             self.sources.set(extracted)
+
+
+class CourtCaseFactory(factory.django.DjangoModelFactory):
+    """A published, decided case with one source (pass sources=[] for none)."""
+
+    class Meta:
+        model = CourtCase
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Applicant {n} v Minister")
+    slug = factory.Sequence(lambda n: f"case-{n}")
+    court = "Supreme Court"
+    jurisdiction = factory.LazyFunction(lambda: country("GB"))
+    citation = factory.Sequence(lambda n: f"[2023] UKSC {n}")
+    filed_on = datetime.date(2023, 1, 10)
+    decided_on = datetime.date(2023, 11, 15)
+    stage = "decided"
+    outcome = "The policy was held unlawful."
+    publication_state = "published"
+
+    @factory.post_generation
+    def sources(self, create, extracted, **kwargs):
+        if create:
+            self.sources.set(extracted if extracted is not None else [SourceFactory()])
+
+    @factory.post_generation
+    def agreements(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.agreements.set(extracted)
+
+
+class CourtRulingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CourtRuling
+        skip_postgeneration_save = True
+
+    case = factory.SubFactory(CourtCaseFactory)
+    kind = "judgment"
+    date = datetime.date(2023, 11, 15)
+    description = "The court gave judgment."
+
+    @factory.post_generation
+    def sources(self, create, extracted, **kwargs):
+        if create:
+            self.sources.set(extracted if extracted is not None else [SourceFactory()])
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -270,6 +270,9 @@ def _parameter(name, flt):
         }
     elif isinstance(flt, filters.ModelChoiceFilter):  # before ChoiceFilter, its parent
         schema = {"type": "string", "maxLength": 100}
+    elif isinstance(flt, filters.ChoiceFilter) and callable(flt.extra["choices"]):
+        # Choices that follow the data (the courts of published cases): any short text.
+        schema = {"type": "string", "maxLength": 200}
     elif isinstance(flt, filters.ChoiceFilter):
         schema = {"type": "string", "enum": [v for v, _ in flt.extra["choices"]]}
     elif isinstance(flt, filters.DateFilter):

@@ -15,8 +15,8 @@ from datetime import datetime
 from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, Value, When
 
 from agreements.dates import format_partial_date
-from agreements.models import Agreement, AgreementEvent, PublicationState, Transfer
-from agreements.tombstones import on_record_agreements, on_record_transfers
+from agreements.models import Agreement, AgreementEvent, CourtCase, PublicationState, Transfer
+from agreements.tombstones import on_record_agreements, on_record_cases, on_record_transfers
 
 PUBLISHED = PublicationState.PUBLISHED
 WITHDRAWN = PublicationState.WITHDRAWN
@@ -27,6 +27,7 @@ SHOWN_VALUES = {
     "status", "kind", "legal_bindingness", "text_disclosure", "cap", "people",
     "people_is_minimum", "compensation_amount", "compensation_currency", "date",
     "announced_on", "signed_on", "in_force_on", "ended_on", "title", "place",
+    "name", "court", "stage", "filed_on", "decided_on", "docket", "citation",
 }  # fmt: skip
 
 
@@ -40,7 +41,7 @@ class Change:
 @dataclass
 class Entry:
     when: datetime
-    kind: str  # "agreement", "event" or "transfer"
+    kind: str  # "agreement", "event", "transfer" or "case"
     key: str  # stable id for feeds and anchors
     record: str
     url: str
@@ -101,10 +102,13 @@ def public_change_rows(agreement=None):
         .filter(history_date__gte=F("since"))
         .filter(_WHILE_AGREEMENT_PUBLIC)
     )
+    # A case's own changes (its rulings are shown on its page, and change with it).
+    cases = _public_states(CourtCase, on_record_cases())
     if agreement is not None:
         agreements = agreements.filter(id=agreement.pk)
         transfers = transfers.filter(agreement_id=agreement.pk)
         events = events.filter(agreement_id=agreement.pk)
+        cases = cases.none()
 
     def rows(queryset, kind):
         return queryset.order_by().values_list(
@@ -112,7 +116,7 @@ def public_change_rows(agreement=None):
         )
 
     union = rows(agreements, "agreement").union(
-        rows(events, "event"), rows(transfers, "transfer"), all=True
+        rows(events, "event"), rows(transfers, "transfer"), rows(cases, "case"), all=True
     )
     return union.order_by("-history_date", "-history_id")
 
@@ -132,7 +136,12 @@ def entries_for(rows) -> list[Entry]:
     ]
 
 
-_MODELS = {"agreement": Agreement, "event": AgreementEvent, "transfer": Transfer}
+_MODELS = {
+    "agreement": Agreement,
+    "event": AgreementEvent,
+    "transfer": Transfer,
+    "case": CourtCase,
+}
 
 
 def _describe(kind, history_ids):
@@ -141,6 +150,7 @@ def _describe(kind, history_ids):
         "agreement": ["sending_country", "receiving_country"],
         "event": ["agreement"],
         "transfer": ["from_country", "to_country"],
+        "case": ["jurisdiction"],
     }[kind]
     history = model.history.model
     rows = list(history.objects.filter(history_id__in=history_ids))

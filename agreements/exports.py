@@ -287,7 +287,9 @@ def transfer_rows(queryset):
             "description": row["description"],
             "sources": row["links"].split("|") if row["links"] else [],
             "updated_at": row["updated_at"].isoformat(),
-            "continues": [int(pk) for pk in row["continued"].split("|")] if row["continued"] else [],
+            "continues": [int(pk) for pk in row["continued"].split("|")]
+            if row["continued"]
+            else [],
         }
 
 

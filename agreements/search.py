@@ -1,4 +1,4 @@
-"""The site-wide search: agreements, timeline events, transfers and sources, ranked, with
+"""The site-wide search: agreements, timeline events, transfers, court cases and sources, ranked, with
 the matching words highlighted. Only published records (and sources they cite) are searched."""
 
 from django.contrib.postgres.search import SearchHeadline
@@ -8,12 +8,14 @@ from django.utils.safestring import mark_safe
 from agreements.exports import cited_publicly
 from agreements.models import (
     AGREEMENT_SEARCH,
+    CASE_SEARCH,
     EVENT_SEARCH,
     SEARCH_CONFIG,
     SOURCE_SEARCH,
     TRANSFER_SEARCH,
     Agreement,
     AgreementEvent,
+    CourtCase,
     Source,
     Transfer,
     full_text,
@@ -69,6 +71,11 @@ def search(text):
             TRANSFER_SEARCH,
             text,
         ).annotate(snippet_text=_headline("description", text)),
+        "cases": full_text(
+            CourtCase.objects.published().select_related("jurisdiction"), CASE_SEARCH, text
+        ).annotate(
+            snippet_text=_headline("outcome", text), title_text=_headline("name", text, whole=True)
+        ),
         "sources": full_text(Source.objects.filter(cited_publicly()), SOURCE_SEARCH, text).annotate(
             snippet_text=_headline("title", text, whole=True)
         ),

@@ -139,11 +139,23 @@ def transfer_tombstone(pk) -> Tombstone | None:
     )
 
 
+def withdrawn_cases():
+    """Court cases withdrawn after having been published: their URLs answer 410 Gone."""
+    return CourtCase.objects.filter(publication_state=WITHDRAWN).filter(_was_published(CourtCase))
+
+
+def on_record_cases():
+    """Court cases published now or withdrawn after publication: the change log keeps them."""
+    return CourtCase.objects.filter(
+        Q(publication_state=PUBLISHED) | Q(pk__in=withdrawn_cases().values("pk"))
+    )
+
+
 def case_tombstone(slug) -> Tombstone | None:
     """A court case withdrawn after it was published."""
     case = (
-        CourtCase.objects.filter(slug=slug, publication_state=WITHDRAWN)
-        .filter(_was_published(CourtCase))
+        withdrawn_cases()
+        .filter(slug=slug)
         .only("name", "slug", "withdrawn_at", "withdrawal_reason")
         .first()
     )

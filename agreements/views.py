@@ -19,7 +19,6 @@ from agreements.changes import entries_for, public_change_rows
 from agreements.exports import cited_publicly
 from agreements.filters import AgreementFilter, CaseFilter, SourceFilter, TransferFilter
 from agreements.listing import first_rows, rows_for
-from agreements.onward import SENT_ON_LIMIT, sent_on_rows, transfer_chain
 from agreements.models import (
     Agreement,
     AgreementEvent,
@@ -31,6 +30,7 @@ from agreements.models import (
     Source,
     Transfer,
 )
+from agreements.onward import SENT_ON_LIMIT, sent_on_rows, transfer_chain
 from agreements.search import search
 from agreements.tombstones import (
     agreement_tombstone,
@@ -219,7 +219,23 @@ class AgreementDetailView(TombstoneMixin, DetailView):
             "agreement-transfer-totals", transfers.totals, self.object.pk, transfers.query
         )
         context["transfer_limit"] = TRANSFER_LIMIT
+        context.update(self.sent_on())
         return context
+
+    def sent_on(self):
+        """Where the people this agreement's transfers moved were sent on to: published onward
+        removals only, under any agreement or none (one query, two when there are some)."""
+        rows, more = sent_on_rows(Transfer.objects.published().filter(agreement=self.object))
+        receiving = self.object.receiving_country
+        return {
+            "sent_on": rows,
+            "sent_on_more": more,
+            "sent_on_limit": SENT_ON_LIMIT,
+            # "Sent on from El Salvador" when they all leave the receiving country.
+            "sent_on_from": receiving
+            if rows and all(row.from_code == receiving.code for row in rows)
+            else None,
+        }
 
     def find_tombstone(self):
         return agreement_tombstone(self.kwargs["slug"])
@@ -405,6 +421,9 @@ def _country_figures(country, transfers_in, transfers_out):
         },
         "totals_in": transfers_in.totals(),
         "totals_out": transfers_out.totals(),
+        # Onward removals: people sent on from here, and people who arrived by one.
+        "onward_out": transfers_out.onward().totals(),
+        "onward_in": transfers_in.onward().totals(),
         "years_in": with_shares(transfers_in.by_year(), "people_total"),
         "years_out": with_shares(transfers_out.by_year(), "people_total"),
         "nationalities_in": with_shares(
@@ -540,6 +559,7 @@ def trends(request):
         "agreements/trends.html",
         {
             "per_month": memoize("people-per-month", people_per_month),
+            "onward": memoize("onward-totals", Transfer.objects.published().onward_totals),
             # Bars of agreements still in force run to today.
             "timeline": memoize("timeline", agreement_timeline, datetime.date.today()),
         },

@@ -439,3 +439,40 @@ def test_a_moved_or_dead_source_fits_a_phone_screen(live_server, phone):
         assert "moved: now at" in phone.content(), path
         assert "Dead link" in phone.content(), path
         assert phone.evaluate("document.documentElement.scrollWidth") <= 360, path
+
+
+def test_reader_follows_an_onward_removal_and_the_chain_fits_a_phone(live_server, browser):
+    import datetime
+
+    from tests.factories import AgreementFactory, TransferFactory, country
+
+    deal = AgreementFactory(sending_country=country("US"), receiving_country=country("SV"))
+    flight = TransferFactory(agreement=deal, date=datetime.date(2025, 3, 15), people=238)
+    sent_on = TransferFactory(
+        agreement=None,
+        from_country=country("SV"),
+        to_country=country("VE"),
+        date=datetime.date(2025, 7, 18),
+        people=252,
+    )
+    sent_on.continues.add(flight)
+    reader = browser.new_page(viewport={"width": 1280, "height": 900})
+    reader.goto(live_server.url + flight.get_absolute_url())
+    chain = reader.locator("section[aria-labelledby=chain]")
+    assert chain.locator(".chain-path a").all_inner_texts() == [
+        "United States",
+        "El Salvador",
+        "Venezuela",
+    ]
+    chain.get_by_role("link", name="18 July 2025").click()
+    reader.wait_for_url(live_server.url + sent_on.get_absolute_url())
+    assert reader.locator("h1").inner_text() == "El Salvador → Venezuela, 18 July 2025"
+    assert "(this transfer)" in reader.locator(".chain-current").inner_text()
+    reader.close()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    phone.goto(live_server.url + sent_on.get_absolute_url())
+    assert phone.locator(".chain-steps li").count() == 2
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "onward-chain-phone")
+    context.close()

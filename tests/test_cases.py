@@ -371,3 +371,24 @@ def test_the_sitemap_lists_published_cases_only(client):
     CourtCaseFactory(slug="draft-case", publication_state="draft")
     page = body(client.get("/sitemap-cases.xml"))
     assert "/cases/public-case/" in page and "draft-case" not in page
+
+
+def test_the_search_page_finds_a_published_case_by_its_citation(client):
+    CourtCaseFactory(name="Plaintiff M68 v Minister", citation="[2016] HCA 1")
+    CourtCaseFactory(name="Unpublished M68 v Minister", publication_state="draft")
+    page = body(client.get(reverse("search") + "?q=M68"))
+    assert "Plaintiff" in page and "Unpublished" not in page
+
+
+def test_a_published_case_and_its_withdrawal_are_in_the_change_log(client, publisher):
+    case = CourtCaseFactory(publication_state="draft", name="Logged v State")
+    publishing.publish(case, publisher)
+    publishing.withdraw(case, publisher, "Duplicate of another case.")
+    page = body(client.get(reverse("change-log")))
+    assert page.count("Logged v State") == 2
+    assert "Duplicate of another case." in page
+
+
+def test_a_draft_case_is_not_in_the_change_log(client):
+    CourtCaseFactory(publication_state="draft", name="Quiet v State")
+    assert "Quiet v State" not in body(client.get(reverse("change-log")))

@@ -9,7 +9,14 @@ from django.conf import settings
 from django.core.management import call_command
 from openapi_spec_validator import validate
 
-from tests.factories import AgreementFactory, SourceFactory, TransferFactory, country
+from tests.factories import (
+    AgreementFactory,
+    CourtCaseFactory,
+    CourtRulingFactory,
+    SourceFactory,
+    TransferFactory,
+    country,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +52,8 @@ def records():
     )
     TransferFactory(agreement=rw, people=1)
     TransferFactory(agreement=sv, publication_state="draft", people=99)
+    case = CourtCaseFactory(slug="r-aaa", agreements=[rw], sources=[cited])
+    CourtRulingFactory(case=case, sources=[cited])
     return rw, sv
 
 
@@ -127,6 +136,7 @@ def test_openapi_schema_is_valid(client):
     assert set(schema["paths"]) == {
         "/api/agreements/",
         "/api/transfers/",
+        "/api/cases/",
         "/api/sources/",
         "/api/countries/",
     }
@@ -136,7 +146,7 @@ def test_api_rows_match_their_openapi_schema(client, records):
     from openapi_schema_validator import OAS30Validator
 
     schema = client.get("/api/openapi.json").json()
-    for name in ("agreements", "transfers", "sources", "countries"):
+    for name in ("agreements", "transfers", "cases", "sources", "countries"):
         row_schema = schema["components"]["schemas"][name]
         for row in client.get(f"/api/{name}/").json()["results"]:
             OAS30Validator(row_schema).validate(row)
@@ -184,7 +194,14 @@ def test_the_transfers_csv_written_by_postgres_matches_the_python_writer(client)
 
     from agreements import exports
     from agreements.api import DATASETS
-    from tests.factories import AgreementFactory, SourceFactory, TransferFactory, country
+    from tests.factories import (
+    AgreementFactory,
+    CourtCaseFactory,
+    CourtRulingFactory,
+    SourceFactory,
+    TransferFactory,
+    country,
+)
 
     deal = AgreementFactory(slug="csv-deal")
     awkward = [

@@ -25,16 +25,16 @@ BUDGETS = {
     "/": 10,  # version, counts, totals, recent, top countries, map roles (4) and names
     "/agreements/": 11,  # version, count, page, 5 facets (one grouped query each), selects
     "/agreements/?country=US&status=in_force&status=signed": 12,  # + the chosen country
-    "/agreements/slug/": 9,  # version, agreement, events, their sources, agreement sources, first transfers' ids and rows, their sources, transfer totals
+    "/agreements/slug/": 11,  # version, agreement, events, their sources, agreement sources, court cases, first transfers' ids and rows, their sources, transfer totals, onward removals' ids (their rows: one more when there are some)
     "/countries/": 8,  # version, annotated countries, go-to form, map roles (4) and names
-    "/countries/us/": 17,  # version, country, agreements x2, transfers x2 (ids and rows), agreement counts x2, totals x2, by year x2, nationalities, partners x2
+    "/countries/us/": 19,  # version, country, agreements x2, transfers x2 (ids and rows), agreement counts x2, totals x2, onward totals x2, by year x2, nationalities, partners x2
     "/transfers/": 10,  # version, count, page ids, their rows, published agreements, 4 country selects, agreement select
     "/transfers/?nationality=VE&to_country=SV": 12,  # + the two chosen countries
-    "/transfers/pk/": 5,  # version, transfer with relations, nationalities, sources, figures with sources
+    "/transfers/pk/": 7,  # version, transfer with relations, nationalities, sources, figures with sources, its chain each way (one query per step, one when there is none)
     "/changes/": 12,  # version, count, page, then per record type: rows, versions, current records
     "/agreements/slug/changes/": 13,  # + the agreement
     "/changes/feed/": 11,
-    "/sitemap.xml": 6,  # version, a count per section (pages need none), latest change x2
+    "/sitemap.xml": 8,  # version, a count per section (pages need none), latest change x3
     "/sitemap-transfers.xml": 3,  # version, count, page
     "/sources/": 3,  # version, count, page
 }

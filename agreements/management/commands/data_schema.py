@@ -13,6 +13,7 @@ Every public list downloads with the same filters as its page, streamed:
 | --- | --- | --- | --- | --- |
 | agreements | `/agreements/` | `/agreements/export.csv` | `/agreements/export.json` | `/api/agreements/` |
 | transfers | `/transfers/` | `/transfers/export.csv` | `/transfers/export.json` | `/api/transfers/` |
+| cases | `/cases/` | `/cases/export.csv` | `/cases/export.json` | `/api/cases/` |
 | sources | - | `/sources/export.csv` | `/sources/export.json` | `/api/sources/` |
 | countries | `/countries/` | `/countries/export.csv` | `/countries/export.json` | `/api/countries/` |
 

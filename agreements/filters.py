@@ -269,6 +269,14 @@ class AgreementChoiceFilter(django_filters.ModelChoiceFilter):
 
     field_class = AgreementChoiceField
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("queryset", Agreement.objects.published().order_by("title"))
+        kwargs.setdefault("to_field_name", "slug")
+        kwargs.setdefault("max_length", 100)
+        kwargs.setdefault("empty_label", "Any agreement")
+        kwargs.setdefault("label", "Agreement")
+        super().__init__(*args, **kwargs)
+
 
 ONWARD_CHOICES = [
     ("yes", "Onward removals only"),
@@ -293,13 +301,7 @@ class TransferFilter(django_filters.FilterSet):
     from_country = CountryFilter(field_name="from_country", label="From")
     to_country = CountryFilter(field_name="to_country", label="To")
     nationality = CountryFilter(field_name="nationalities", label="Nationality")
-    agreement = AgreementChoiceFilter(
-        max_length=100,
-        queryset=Agreement.objects.published().order_by("title"),
-        to_field_name="slug",
-        empty_label="Any agreement",
-        label="Agreement",
-    )
+    agreement = AgreementChoiceFilter()
     date_from = _date_filter("gte", "From date", "date")
     date_to = _date_filter("lte", "To date", "date")
     # A choice, not a checkbox: "?onward=yes" reads plainly in a shared link, and any other
@@ -378,14 +380,7 @@ class CaseFilter(django_filters.FilterSet):
         method="search", label="Text in name, citation, court or outcome", **_text_field_kwargs()
     )
     country = CountryFilter(label="Country (its courts or its agreements)", method="involving")
-    agreement = AgreementChoiceFilter(
-        max_length=100,
-        queryset=Agreement.objects.published().order_by("title"),
-        to_field_name="slug",
-        empty_label="Any agreement",
-        label="Agreement",
-        field_name="agreements",
-    )
+    agreement = AgreementChoiceFilter(field_name="agreements")
     court = django_filters.ChoiceFilter(
         choices=_published_courts, empty_label="Any court", label="Court"
     )

@@ -247,6 +247,35 @@ def withdrawal_constraint(prefix):
     )
 
 
+class ReviewedRecord(models.Model):
+    """What every record with a public face and a review workflow carries: its publication
+    state (changed only by agreements/publishing.py), the public reason if withdrawn, editors'
+    private notes, and the version that guards against lost updates."""
+
+    publication_state = models.CharField(
+        max_length=10, choices=PublicationState.choices, default=PublicationState.DRAFT
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawal_reason = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="Public: shown on the withdrawn record's page and in the change log.",
+    )
+    internal_notes = models.TextField(
+        blank=True, help_text="For editors only; never shown publicly."
+    )
+    version = VersionField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_published(self):
+        return self.publication_state == PublicationState.PUBLISHED
+
+
 class SourceQuerySet(models.QuerySet):
     def with_link_check(self):
         """Each source with its last link check (LinkCheck), joined in: what the public
@@ -442,7 +471,7 @@ class AgreementQuerySet(models.QuerySet):
         return self.annotate(first_date=Least("announced_on", "signed_on", "in_force_on"))
 
 
-class Agreement(models.Model):
+class Agreement(ReviewedRecord):
     title = models.CharField(max_length=300)
     slug = models.SlugField(max_length=100, unique=True)
     # PROTECT: a country referenced by agreements must never disappear with them.
@@ -504,22 +533,6 @@ class Agreement(models.Model):
     eligible_populations = models.TextField(blank=True)
     text_url = models.URLField("link to the published text", max_length=500, blank=True)
     sources = models.ManyToManyField(Source, blank=True, related_name="agreements")
-
-    publication_state = models.CharField(
-        max_length=10, choices=PublicationState.choices, default=PublicationState.DRAFT
-    )
-    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
-    withdrawal_reason = models.TextField(
-        blank=True,
-        editable=False,
-        help_text="Public: shown on the withdrawn record's page and in the change log.",
-    )
-    internal_notes = models.TextField(
-        blank=True, help_text="For editors only; never shown publicly."
-    )
-    version = VersionField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     objects = AgreementQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"], m2m_fields=[sources])
@@ -597,10 +610,6 @@ class Agreement(models.Model):
 
     def get_absolute_url(self):
         return fast_reverse("agreement-detail", "slug", self.slug)
-
-    @property
-    def is_published(self):
-        return self.publication_state == PublicationState.PUBLISHED
 
     def clean(self):
         # Store partial dates canonically instead of refusing "2025-03-16, month precision".
@@ -814,7 +823,7 @@ class TransferQuerySet(models.QuerySet):
         return totals
 
 
-class Transfer(TransferDisplay, models.Model):
+class Transfer(TransferDisplay, ReviewedRecord):
     """A movement of a group of people from one country to another."""
 
     # PROTECT: deleting an agreement must not silently delete or orphan its transfers.
@@ -862,21 +871,6 @@ class Transfer(TransferDisplay, models.Model):
         help_text="For an onward removal: the transfer(s) that brought these people to the "
         "country this one leaves.",
     )
-    publication_state = models.CharField(
-        max_length=10, choices=PublicationState.choices, default=PublicationState.DRAFT
-    )
-    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
-    withdrawal_reason = models.TextField(
-        blank=True,
-        editable=False,
-        help_text="Public: shown on the withdrawn record's page and in the change log.",
-    )
-    internal_notes = models.TextField(
-        blank=True, help_text="For editors only; never shown publicly."
-    )
-    version = VersionField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     objects = TransferQuerySet.as_manager()
     history = HistoricalRecords(
@@ -1088,7 +1082,7 @@ class CourtCaseQuerySet(models.QuerySet):
         return self.select_related("jurisdiction")
 
 
-class CourtCase(models.Model):
+class CourtCase(ReviewedRecord):
     """Litigation about one or more agreements: a case in one court system, with its rulings."""
 
     name = models.CharField(max_length=300, help_text="As the case is usually cited.")
@@ -1132,22 +1126,6 @@ class CourtCase(models.Model):
         Agreement, blank=True, related_name="court_cases", help_text="The agreements it concerns."
     )
     sources = models.ManyToManyField(Source, blank=True, related_name="court_cases")
-
-    publication_state = models.CharField(
-        max_length=10, choices=PublicationState.choices, default=PublicationState.DRAFT
-    )
-    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
-    withdrawal_reason = models.TextField(
-        blank=True,
-        editable=False,
-        help_text="Public: shown on the withdrawn record's page and in the change log.",
-    )
-    internal_notes = models.TextField(
-        blank=True, help_text="For editors only; never shown publicly."
-    )
-    version = VersionField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     objects = CourtCaseQuerySet.as_manager()
     history = HistoricalRecords(
@@ -1197,10 +1175,6 @@ class CourtCase(models.Model):
 
     def get_absolute_url(self):
         return fast_reverse("case-detail", "slug", self.slug)
-
-    @property
-    def is_published(self):
-        return self.publication_state == PublicationState.PUBLISHED
 
     @property
     def reference(self):

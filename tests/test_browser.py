@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from agreements.models import AgreementEvent
+from agreements.models import AgreementEvent, CourtCase, CourtRuling
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = settings.BASE_DIR / "test-artifacts"
@@ -115,13 +115,42 @@ def test_bad_filter_shows_a_message_in_the_browser(live_server, seeded, page):
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/agreements/", "/agreements/us-sv-2025/", "/countries/sv/", "/transfers/"]
+    "path",
+    [
+        "/",
+        "/agreements/",
+        "/agreements/us-sv-2025/",
+        "/countries/sv/",
+        "/transfers/",
+        "/cases/",
+        "/cases/jgg-v-trump/",
+    ],
 )
 def test_pages_fit_a_phone_screen(live_server, seeded, phone, path):
     phone.goto(live_server.url + path)
     # Wide tables scroll inside their own box; the page itself never scrolls sideways.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     shot(phone, "phone" + path.replace("/", "_"))
+
+
+def test_reader_goes_from_a_timeline_ruling_to_its_case_and_filters_cases(
+    live_server, seeded, page
+):
+    page.goto(live_server.url + "/agreements/uk-rw-2022/")
+    page.locator("ol.timeline").get_by_role(
+        "link", name="R (AAA and others)", exact=False
+    ).first.click()
+    assert page.url.endswith("/cases/r-aaa-v-sshd/")
+    assert page.get_by_text("[2023] UKSC 42").first.is_visible()
+    rulings = CourtRuling.objects.filter(case__slug="r-aaa-v-sshd").count()
+    assert page.locator("section:has(#rulings) ol.timeline > li").count() == rulings
+    page.get_by_role("link", name="Court cases").first.click()
+    page.get_by_role("combobox", name="Stage").select_option(label="Pending")
+    page.get_by_role("button", name="Apply filters").click()
+    assert "stage=pending" in page.url
+    shown = page.locator("table.records tbody tr").count()
+    assert shown == CourtCase.objects.filter(stage="pending").count() > 0
+    shot(page, "cases-pending")
 
 
 def test_editor_logs_in_and_sees_the_curated_models(live_server, editor, page):

@@ -392,3 +392,56 @@ def test_a_published_case_and_its_withdrawal_are_in_the_change_log(client, publi
 def test_a_draft_case_is_not_in_the_change_log(client):
     CourtCaseFactory(publication_state="draft", name="Quiet v State")
     assert "Quiet v State" not in body(client.get(reverse("change-log")))
+
+
+def test_an_editor_adds_a_case_with_a_ruling_and_submits_it(editor_client):
+    source = SourceFactory()
+    url = reverse("admin:agreements_courtcase_add")
+    data = loaded_form(editor_client, url)
+    data.update(
+        {
+            "name": "Applicant v Home Secretary",
+            "slug": "applicant-v-home-secretary",
+            "court": "Court of Appeal",
+            "jurisdiction": str(country("GB").pk),
+            "citation": "[2023] EWCA Civ 745",
+            "filed_on": "2023-01-10",
+            "decided_on": "2023-06-29",
+            "stage": "decided",
+            "sources": [str(source.pk)],
+            "publication_state": "in_review",
+            "rulings-TOTAL_FORMS": "1",
+            "rulings-0-date": "2023-06-29",
+            "rulings-0-date_precision": "day",
+            "rulings-0-kind": "judgment",
+            "rulings-0-description": "The appeal was allowed.",
+            "rulings-0-sources": [str(source.pk)],
+        }
+    )
+    data.pop("agreements", None)
+    editor_client.post(url, data)
+    case = CourtCase.objects.get(slug="applicant-v-home-secretary")
+    assert case.publication_state == "in_review"
+    assert case.rulings.get().description == "The appeal was allowed."
+
+
+def test_the_admin_refuses_a_case_without_docket_or_citation(publisher_client):
+    url = reverse("admin:agreements_courtcase_add")
+    data = loaded_form(publisher_client, url)
+    data.update({"name": "No Reference v State", "slug": "no-reference", "court": "High Court",
+                 "stage": "pending", "rulings-TOTAL_FORMS": "0"})  # fmt: skip
+    response = publisher_client.post(url, data)
+    assert response.status_code == 200
+    assert "docket (case number) or the neutral citation" in response.content.decode()
+    assert not CourtCase.objects.filter(slug="no-reference").exists()
+
+
+def test_an_editor_cannot_add_a_case_already_published(editor_client):
+    url = reverse("admin:agreements_courtcase_add")
+    data = loaded_form(editor_client, url)
+    data.pop("agreements", None)
+    data.update({"name": "Crafted v State", "slug": "crafted", "court": "High Court",
+                 "citation": "[2024] EWHC 1", "stage": "pending", "sources": [str(SourceFactory().pk)],
+                 "publication_state": "published", "rulings-TOTAL_FORMS": "0"})  # fmt: skip
+    editor_client.post(url, data)
+    assert not CourtCase.objects.filter(publication_state="published").exists()

@@ -194,14 +194,6 @@ def test_the_transfers_csv_written_by_postgres_matches_the_python_writer(client)
 
     from agreements import exports
     from agreements.api import DATASETS
-    from tests.factories import (
-    AgreementFactory,
-    CourtCaseFactory,
-    CourtRulingFactory,
-    SourceFactory,
-    TransferFactory,
-    country,
-)
 
     deal = AgreementFactory(slug="csv-deal")
     awkward = [

@@ -370,7 +370,12 @@ class ReviewedAdmin(PublicationAdminMixin, admin.ModelAdmin):
             request,
             "Reverting restores this version's content, with its sources"
             + (", events" if self.model is Agreement else "")
-            + (", nationalities and reported figures" if self.model is Transfer else "")
+            + (
+                ", nationalities, reported figures and onward links"
+                if self.model is Transfer
+                else ""
+            )
+            + (", agreements and rulings" if self.model is CourtCase else "")
             + ", never its publication state. A change to a published record goes to review.",
         )
         response = super().history_form_view(request, object_id, version_id, extra_context)

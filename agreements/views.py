@@ -280,8 +280,8 @@ class CaseDetailView(TombstoneMixin, DetailView):
     context_object_name = "case"
 
     def get_queryset(self):
-        cases = CourtCase.objects.all() if can_preview(self.request.user) else None
-        cases = cases if cases is not None else CourtCase.objects.published()
+        preview = can_preview(self.request.user)
+        cases = CourtCase.objects.all() if preview else CourtCase.objects.published()
         agreements = Agreement.objects.published()
         return cases.select_related("jurisdiction").prefetch_related(
             Prefetch(

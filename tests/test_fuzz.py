@@ -5,13 +5,20 @@ from django.utils.http import urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.factories import AgreementFactory, SourceFactory, TransferFactory
+from tests.factories import (
+    AgreementFactory,
+    CourtCaseFactory,
+    CourtRulingFactory,
+    SourceFactory,
+    TransferFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 KEYS = [
     "q", "country", "sending_country", "receiving_country", "status", "kind", "date_from", "date_to",
     "ordering", "page", "from_country", "to_country", "nationality", "agreement", "code", "page_size",
+    "onward", "court", "stage",
 ]  # fmt: skip
 NASTY = [
     "", "0", "-1", "9" * 40, "2025-13-40", "2025-02-29", "0000-00-00", "99999-01-01", "US", "us", "ZZ",
@@ -26,6 +33,8 @@ query = st.lists(st.tuples(st.sampled_from(KEYS), values), max_size=6)
 def records(settings):
     settings.RATELIMIT_ENABLED = False  # input handling is under test here, not the limits
     transfer = TransferFactory(agreement=AgreementFactory(title="Sample deal", slug="sample-deal"))
+    case = CourtCaseFactory(slug="sample-case", agreements=[transfer.agreement])
+    CourtRulingFactory(case=case)
     return transfer
 
 
@@ -34,8 +43,9 @@ PATHS = [
     "/", "/agreements/", "/agreements/sample-deal/", "/transfers/{transfer}/", "/agreements/sample-deal/changes/",
     "/agreements/feed/", "/transfers/", "/countries/", "/countries/us/", "/countries/us/feed/",
     "/changes/", "/changes/feed/", "/search/", "/trends/", "/sources/", "/sitemap.xml",
-    "/sitemap-transfers.xml",
+    "/sitemap-transfers.xml", "/cases/", "/cases/sample-case/", "/sitemap-cases.xml",
     "/api/", "/api/openapi.json", "/api/agreements/", "/api/transfers/", "/api/sources/",
+    "/api/cases/", "/cases/export.csv", "/cases/export.json",
     "/api/countries/", "/agreements/export.csv", "/agreements/export.json",
     "/transfers/export.csv", "/transfers/export.json", "/sources/export.csv",
     "/countries/export.csv",
@@ -93,9 +103,12 @@ def _marked(text):
 
 
 def _store(transfer, text):
-    from agreements.models import Agreement, Source, Transfer
+    from agreements.models import Agreement, CourtCase, CourtRuling, Source, Transfer
 
     Agreement.objects.filter(pk=transfer.agreement_id).update(title=text, summary=text)
+    cases = CourtCase.objects.filter(slug="sample-case")
+    cases.update(name=text, court=text, docket=text, outcome=text, summary=text)
+    CourtRuling.objects.filter(case__in=cases).update(description=text, court=text)
     Transfer.objects.filter(pk=transfer.pk).update(description=text, place=text)
     cited = Source.objects.filter(pk__in=transfer.agreement.sources.values("pk"))
     assert cited.update(title=text, publisher=text)
@@ -133,7 +146,7 @@ def test_stored_hostile_text_never_starts_a_csv_cell_as_a_formula(client, uncach
     import io
 
     _store(uncached_records, text)
-    for dataset in ("agreements", "transfers", "sources"):
+    for dataset in ("agreements", "transfers", "cases", "sources"):
         response = client.get(f"/{dataset}/export.csv")
         assert response.status_code == 200, dataset
         rows = list(csv.reader(io.StringIO(_body(response).decode("utf-8-sig"))))
@@ -165,7 +178,10 @@ def test_stored_hostile_text_comes_back_intact_from_json_and_escaped_in_html(
         rows = data["results"] if isinstance(data, dict) else data
         assert rows[0]["title"] == marked  # JSON carries the text exactly, as data
     slug = uncached_records.agreement.slug
-    for path in ("/agreements/", f"/agreements/{slug}/", f"/transfers/{uncached_records.pk}/"):
+    response = client.get("/api/cases/")
+    assert response.json()["results"][0]["name"] == marked
+    pages = ("/agreements/", f"/agreements/{slug}/", f"/transfers/{uncached_records.pk}/")
+    for path in (*pages, "/cases/", "/cases/sample-case/", f"/search/?q={slug}"):
         response = client.get(path)
         assert response.status_code == 200, path
         body = response.content.decode()

@@ -86,6 +86,14 @@ class TransferDisplay:
             return "Unknown"
         return f"at least {self.people:,}" if self.people_is_minimum else f"{self.people:,}"
 
+    @property
+    def people_phrase(self):
+        """In a sentence: "an unknown number of people", "at least 5 people", "1 person"."""
+        if self.people is None:
+            return "an unknown number of people"
+        noun = "person" if self.people == 1 else "people"
+        return f"{self.people_display} {noun}"
+
 
 _PLACEHOLDER = "9876543210123"  # matches both the slug and the int converter
 
@@ -714,6 +722,16 @@ class AgreementEvent(models.Model):
         return format_partial_date(self.date, self.date_precision)
 
 
+# How many transfers, the sum of their known head-counts, and how far to trust that sum: the
+# transfers with no count at all (unknown is not zero) and those whose count is a floor.
+HEAD_COUNTS = {
+    "transfer_count": Count("id"),
+    "people_total": Coalesce(Sum("people"), 0),
+    "unknown_count": Count("id", filter=Q(people__isnull=True)),
+    "uncertain_count": Count("id", filter=Q(people__isnull=True) | Q(people_is_minimum=True)),
+}
+
+
 class TransferQuerySet(models.QuerySet):
     def published(self):
         # A transfer under a draft agreement stays hidden: showing it would reveal the draft.
@@ -734,7 +752,7 @@ class TransferQuerySet(models.QuerySet):
             self.order_by()
             .annotate(year=ExtractYear("date"))
             .values("year")
-            .annotate(transfer_count=Count("id"), people_total=Coalesce(Sum("people"), 0))
+            .annotate(**HEAD_COUNTS)
             .order_by("year")
         )
 
@@ -755,17 +773,14 @@ class TransferQuerySet(models.QuerySet):
         return list(
             self.order_by()
             .values(code=F(f"{other}__code"), name=F(f"{other}__name"))
-            .annotate(transfer_count=Count("id"), people_total=Coalesce(Sum("people"), 0))
+            .annotate(**HEAD_COUNTS)
             .order_by("-people_total", "name")
         )
 
     def totals(self):
-        """Transfers, the sum of known head-counts, and how many counts are unknown or floors."""
-        return self.aggregate(
-            transfer_count=Count("id"),
-            people_total=Coalesce(Sum("people"), 0),
-            uncertain_count=Count("id", filter=Q(people__isnull=True) | Q(people_is_minimum=True)),
-        )
+        """HEAD_COUNTS of these transfers: their number, the sum of the known head-counts, how
+        many have no count and how many counts are unknown or floors."""
+        return self.aggregate(**HEAD_COUNTS)
 
     # Onward removals as the public pages count them: only a *published* earlier transfer
     # makes a transfer onward, so a hidden record never shows through a mark, a filter or a

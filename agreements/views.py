@@ -20,6 +20,7 @@ from agreements.exports import cited_publicly
 from agreements.filters import AgreementFilter, CaseFilter, SourceFilter, TransferFilter
 from agreements.listing import first_rows, rows_for
 from agreements.models import (
+    HEAD_COUNTS,
     Agreement,
     AgreementEvent,
     Country,
@@ -448,9 +449,12 @@ def top_and_others(rows, key, noun):
     if len(rows) <= COUNTRY_TOP_ROWS:
         return rows
     rest = rows[COUNTRY_TOP_ROWS:]
-    other = {"code": "", "name": f"{len(rest)} other {noun}", "is_other": True, key: 0}
-    for row in rest:
-        other[key] += row[key]
+    other = {"code": "", "name": f"{len(rest)} other {noun}", "is_other": True}
+    # Every count adds up (the head-counts and how many of them are unknown), so the row
+    # reads "unknown" or "at least" as its parts do.
+    for name in (key, *HEAD_COUNTS):
+        if name in rows[0]:
+            other[name] = sum(row[name] for row in rest)
     return [*rows[:COUNTRY_TOP_ROWS], other]
 
 

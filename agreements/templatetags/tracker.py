@@ -43,3 +43,49 @@ class MemoizedNode(template.Node):
         keys = [str(key.resolve(context)) for key in self.keys]
         html = memoize("fragment", lambda: str(self.nodelist.render(context)), *keys)
         return mark_safe(html)  # rendered (and escaped) by the template engine
+
+
+def _figure(figures, name):
+    value = figures.get(name) if isinstance(figures, dict) else getattr(figures, name, None)
+    return value or 0
+
+
+def people(number):
+    """ "1 person", "1,234 people"."""
+    return f"{number:,} {'person' if number == 1 else 'people'}"
+
+
+@register.filter
+def head_count(figures):
+    """The people a set of transfers moved, as a reader must read it (figures: a row or the
+    totals of TransferQuerySet's HEAD_COUNTS). Unknown is not zero: "unknown" when no transfer
+    has a count, "at least 1,234 people" when some have none or only a floor."""
+    transfers = _figure(figures, "transfer_count")
+    unknown = _figure(figures, "unknown_count")
+    total = _figure(figures, "people_total")
+    if transfers and unknown >= transfers:
+        return "unknown"
+    if _figure(figures, "uncertain_count"):
+        return f"at least {people(total)}"
+    return people(total)
+
+
+@register.filter
+def count_cell(figures):
+    """head_count() for a table's number column: "unknown", "≥ 1,234" or "1,234"."""
+    phrase = head_count(figures)
+    if phrase == "unknown":
+        return phrase
+    total = f"{_figure(figures, 'people_total'):,}"
+    return f"≥ {total}" if phrase.startswith("at least") else total
+
+
+@register.filter
+def without_count(figures):
+    """ "(2 of 5 transfers have no count)", or nothing when every transfer has one."""
+    unknown = _figure(figures, "unknown_count")
+    if not unknown:
+        return ""
+    transfers = _figure(figures, "transfer_count")
+    verb = "has" if unknown == 1 else "have"
+    return f"({unknown:,} of {transfers:,} transfer{'' if transfers == 1 else 's'} {verb} no count)"

@@ -33,6 +33,7 @@ from agreements.models import (
     AgreementKind,
     AgreementStatus,
     CaseStage,
+    EventKind,
     LegalBindingness,
     PublicationState,
     Region,
@@ -575,3 +576,78 @@ def copy_csv_response(queryset, columns, filename, using="default"):
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
+
+
+# --- timeline events and court rulings (the data releases, agreements/releases.py) --------------
+
+EVENT_COLUMNS = [
+    Column("id", "integer", "Stable identifier of the event.", nullable=False),
+    Column("agreement", "string", "Slug of the agreement whose timeline it is on.", nullable=False),
+    Column("url", "string", "Address of the agreement's page, where it is shown.", nullable=False),
+    Column("date", "partial-date", "Date: YYYY-MM-DD, YYYY-MM or YYYY.", nullable=False),
+    Column("kind", "string", "What happened.", _enum(EventKind.choices), nullable=False),
+    Column("description", "string", "Description.", nullable=False),
+    Column(
+        "court_case",
+        "string",
+        "For a court ruling: slug of the published court case it was made in.",
+    ),
+    Column("sources", "list", "URLs of the sources.", nullable=False),
+]
+
+RULING_COLUMNS = [
+    Column("id", "integer", "Stable identifier of the ruling.", nullable=False),
+    Column("case", "string", "Slug of the court case.", nullable=False),
+    Column("url", "string", "Address of the case's page, where it is shown.", nullable=False),
+    Column("date", "partial-date", "Date: YYYY-MM-DD, YYYY-MM or YYYY.", nullable=False),
+    Column("kind", "string", "Kind of ruling.", _enum(RulingKind.choices), nullable=False),
+    Column(
+        "court",
+        "string",
+        "The court that ruled; empty when it is the case's court.",
+        nullable=False,
+    ),
+    Column("description", "string", "Description.", nullable=False),
+    Column("sources", "list", "URLs of the sources.", nullable=False),
+]
+
+
+def event_rows(queryset):
+    """Timeline events (of published agreements: the caller's queryset says which)."""
+    published_case = Q(court_case__publication_state=PublicationState.PUBLISHED)
+    rows = queryset.values(
+        "id", "kind", "date", "date_precision", "description", slug=F("agreement__slug"),
+    ).annotate(
+        # A case that is not published is not named: its slug would reveal a draft.
+        case_slug=Case(When(published_case, then=F("court_case__slug")), default=None),
+        links=joined("sources__url"),
+    )  # fmt: skip
+    for row in rows.iterator(chunk_size=CHUNK):
+        yield {
+            "id": row["id"],
+            "agreement": row["slug"],
+            "url": f"/agreements/{row['slug']}/",
+            "date": format_iso_partial_date(row["date"], row["date_precision"]),
+            "kind": row["kind"],
+            "description": row["description"],
+            "court_case": row["case_slug"],
+            "sources": row["links"].split("|") if row["links"] else [],
+        }
+
+
+def ruling_rows(queryset):
+    """Court rulings (of published cases: the caller's queryset says which)."""
+    rows = queryset.values(
+        "id", "kind", "date", "date_precision", "court", "description", slug=F("case__slug"),
+    ).annotate(links=joined("sources__url"))  # fmt: skip
+    for row in rows.iterator(chunk_size=CHUNK):
+        yield {
+            "id": row["id"],
+            "case": row["slug"],
+            "url": f"/cases/{row['slug']}/#rulings",
+            "date": format_iso_partial_date(row["date"], row["date_precision"]),
+            "kind": row["kind"],
+            "court": row["court"],
+            "description": row["description"],
+            "sources": row["links"].split("|") if row["links"] else [],
+        }

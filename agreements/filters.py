@@ -5,7 +5,7 @@ so a malformed query string becomes a form error, never a database error."""
 import django_filters
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import ExtractYear
 from django.utils.http import urlencode
 
@@ -100,11 +100,38 @@ def _date_filter(lookup: str, label: str, field_name: str):
 
 
 class NullsLastOrderingFilter(django_filters.OrderingFilter):
-    """Unknown values (no date, no head-count) sort last in either direction."""
+    """Unknown values (no date, no head-count) sort last in either direction.
+
+    `default` is the ordering the list has with no parameter: the menu's empty choice (its
+    empty_label) stands for it, so the menu does not offer it a second time under its own
+    value (which stays valid, for links made before). `orders` maps a field to the order of
+    its values where that is not the alphabet's (a status sorts by its lifecycle)."""
+
+    def __init__(self, *args, default=None, orders=None, **kwargs):
+        self.default = default
+        self.orders = orders or {}
+        super().__init__(*args, **kwargs)
+
+    @property
+    def field(self):
+        field = super().field
+        if self.default:
+            field.widget.choices = [choice for choice in field.choices if choice[0] != self.default]
+        return field
 
     def get_ordering_value(self, param):
         value = super().get_ordering_value(param)
-        expression = F(value.removeprefix("-"))
+        name = value.removeprefix("-")
+        if name in self.orders:
+            expression = Case(
+                *(
+                    When(**{name: item}, then=Value(rank))
+                    for rank, item in enumerate(self.orders[name])
+                ),
+                default=Value(len(self.orders[name])),
+            )
+        else:
+            expression = F(name)
         if value.startswith("-"):
             return expression.desc(nulls_last=True)
         return expression.asc(nulls_last=True)
@@ -160,11 +187,14 @@ class AgreementFilter(django_filters.FilterSet):
             "-date": "Newest first",
             "title": "Title A–Z",
             "-title": "Title Z–A",
-            "status": "Status",
-            "-status": "Status (reversed)",
+            "status": "Status, from reported to ended",
+            "-status": "Status, from ended to reported",
         },
+        # The lifecycle, as AgreementStatus lists it: reported ... in force ... terminated.
+        orders={"status": AgreementStatus.values},
         label="Sort by",
         empty_label="Recently updated",
+        default="-updated",
     )
 
     class Meta:
@@ -322,6 +352,7 @@ class TransferFilter(django_filters.FilterSet):
         },
         label="Sort by",
         empty_label="Newest first",
+        default="-date",
     )
 
     class Meta:
@@ -399,6 +430,7 @@ class CaseFilter(django_filters.FilterSet):
         },
         label="Sort by",
         empty_label="Filed, newest first",
+        default="-filed",
     )
 
     class Meta:

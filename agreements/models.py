@@ -435,6 +435,8 @@ class LinkCheck(models.Model):
 
 
 AGREEMENT_DATE_FIELDS = ("announced", "signed", "in_force", "ended")
+# The dates an agreement is first known by (AgreementQuerySet.with_first_date takes the earliest).
+FIRST_DATE_FIELDS = ("announced", "signed", "in_force")
 
 
 class AgreementQuerySet(models.QuerySet):
@@ -461,6 +463,9 @@ class AgreementQuerySet(models.QuerySet):
         "id", "title", "slug", "status", "kind", "publication_state", "updated_at",
         "sending_country__id", "sending_country__code", "sending_country__name",
         "receiving_country__id", "receiving_country__code", "receiving_country__name",
+        # The date column: the earliest of these, at its precision (Agreement.first_dated).
+        "announced_on", "announced_precision", "signed_on", "signed_precision",
+        "in_force_on", "in_force_precision",
     )  # fmt: skip
 
     def for_table(self):
@@ -629,6 +634,15 @@ class Agreement(ReviewedRecord):
 
     def dated(self, name):
         return format_partial_date(getattr(self, f"{name}_on"), getattr(self, f"{name}_precision"))
+
+    @property
+    def first_dated(self):
+        """The earliest known date (the one with_first_date() sorts and filters on), as
+        precisely as it is known ("March 2025"); "" when the agreement has none."""
+        known = [name for name in FIRST_DATE_FIELDS if getattr(self, f"{name}_on")]
+        if not known:
+            return ""
+        return self.dated(min(known, key=lambda name: getattr(self, f"{name}_on")))
 
     def cited_sources(self, more_sources=()):
         """Sources on the agreement itself and its events (as prefetched), and more_sources
@@ -1552,3 +1566,106 @@ class ImportJob(models.Model):
     @property
     def is_done(self):
         return self.state in (ImportState.SUCCEEDED, ImportState.FAILED)
+
+
+# --- dated data releases ---------------------------------------------------------------------------
+
+RELEASE_VERSION_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(\.[0-9]+)?$"
+# Records per table in a release, one column each (so the database can hold them non-negative).
+RELEASE_COUNT_FIELDS = (
+    "agreement_count", "event_count", "transfer_count", "case_count", "ruling_count",
+    "source_count", "country_count",
+)  # fmt: skip
+
+
+class DataReleaseQuerySet(models.QuerySet):
+    def newest_first(self):
+        return self.order_by("-created_at", "-id")
+
+
+class DataRelease(models.Model):
+    """A dated, versioned copy of every published table, zipped under RELEASES_DIR by
+    `manage.py make_release` (agreements/releases.py) and never changed afterwards: people cite
+    it, so the file behind a version must stay the file they downloaded."""
+
+    version = models.CharField(
+        max_length=20,
+        editable=False,
+        validators=[RegexValidator(RELEASE_VERSION_PATTERN)],
+        help_text="The release date, with .2, .3, … for further releases the same day.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # PROTECT: the change summary is measured against this release; it must stay listed.
+    previous = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    agreement_count = models.IntegerField("agreements", default=0)
+    event_count = models.IntegerField("timeline events", default=0)
+    transfer_count = models.IntegerField("transfers", default=0)
+    case_count = models.IntegerField("court cases", default=0)
+    ruling_count = models.IntegerField("court rulings", default=0)
+    source_count = models.IntegerField("sources", default=0)
+    country_count = models.IntegerField("countries", default=0)
+    # The earliest and latest dates in the data, as partial dates (YYYY, YYYY-MM, YYYY-MM-DD).
+    coverage_from = models.CharField(max_length=10, blank=True)
+    coverage_to = models.CharField(max_length=10, blank=True)
+    zip_size = models.BigIntegerField("size of the zip (bytes)")
+    sha256 = models.CharField("SHA-256 of the zip", max_length=64)
+    # {table: {"added": n, "changed": n, "withdrawn": n}} against `previous`; null for the first
+    # release, or when the previous release's file could not be read.
+    changes = models.JSONField(null=True, blank=True)
+
+    objects = DataReleaseQuerySet.as_manager()
+
+    class Meta:
+        # A release a month: the table stays small, so no index beyond the unique version.
+        ordering = ["-created_at", "-id"]
+        verbose_name = "data release"
+        constraints = [
+            models.UniqueConstraint(fields=["version"], name="datarelease_unique_version"),
+            models.CheckConstraint(
+                condition=Q(version__regex=RELEASE_VERSION_PATTERN),
+                name="datarelease_version_format",
+                violation_error_message="A version is a date, YYYY-MM-DD, with .N after it.",
+            ),
+            models.CheckConstraint(
+                condition=functools.reduce(
+                    operator.and_, (Q(**{f"{name}__gte": 0}) for name in RELEASE_COUNT_FIELDS)
+                ),
+                name="datarelease_counts_not_negative",
+                violation_error_message="A release cannot hold a negative number of records.",
+            ),
+            models.CheckConstraint(condition=Q(zip_size__gt=0), name="datarelease_zip_not_empty"),
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="datarelease_sha256_hex"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Data release {self.version}"
+
+    def get_absolute_url(self):
+        return reverse("release-download", args=[self.version])
+
+    @property
+    def file_name(self):
+        return f"transfer-tracker-{self.version}.zip"
+
+    @property
+    def path(self):
+        # Built from the stored version (checked by a constraint), never from a request's path.
+        return settings.RELEASES_DIR / self.file_name
+
+    @property
+    def record_count(self):
+        return sum(getattr(self, name) for name in RELEASE_COUNT_FIELDS)
+
+    def change_rows(self):
+        """[(table, added, changed, withdrawn)] for the tables that changed, in table order."""
+        if not self.changes:
+            return []
+        return [
+            (table, counts["added"], counts["changed"], counts["withdrawn"])
+            for table, counts in self.changes.items()
+            if any(counts.values())
+        ]

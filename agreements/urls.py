@@ -17,6 +17,8 @@ urlpatterns = [
     path("changes/", views.change_log, name="change-log"),
     path("search/", views.search_page, name="search"),
     path("trends/", views.trends, name="trends"),
+    path("about/", views.about, name="about"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("changes/feed/", views.ChangesFeed(), name="change-feed"),
     path(
         "sitemap.xml",

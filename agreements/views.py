@@ -5,7 +5,7 @@ from django import forms
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Prefetch, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,6 +16,7 @@ from django.views.generic import DetailView
 from django_filters.views import FilterView
 
 from agreements.changes import entries_for, public_change_rows
+from agreements.chips import active_filters
 from agreements.exports import cited_publicly
 from agreements.filters import AgreementFilter, CaseFilter, SourceFilter, TransferFilter
 from agreements.listing import first_rows, rows_for
@@ -108,10 +109,18 @@ class PublicListView(FilterView):
 
     paginator_class = CountCachedPaginator
     paginate_by = PAGE_SIZE
+    # A submitted filter form sends its empty fields too: tracker.query redirects to the URL
+    # without them, so a shared link says only what is filtered.
+    drops_empty_parameters = True
 
     @classproperty
     def query_parameters(cls):
         return filter_parameters(cls.filterset_class) | {cls.page_kwarg}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["active_filters"] = active_filters(self.filterset, self.request.path)
+        return context
 
 
 class AgreementListView(PublicListView):
@@ -413,9 +422,31 @@ def country_detail(request, code):
     )
 
 
+def _last_updated(country):
+    """When a published record about country last changed (its page's "last updated"), in
+    one query."""
+
+    def latest(records):
+        newest = records.involving(country).order_by("-updated_at").values("updated_at")[:1]
+        return Subquery(newest)
+
+    row = (
+        Country.objects.filter(pk=country.pk)
+        .annotate(
+            agreements=latest(Agreement.objects.published()),
+            transfers=latest(Transfer.objects.published()),
+        )
+        .values("agreements", "transfers")
+        .get()
+    )
+    dates = [value for value in row.values() if value is not None]
+    return max(dates) if dates else None
+
+
 def _country_figures(country, transfers_in, transfers_out):
     agreements = Agreement.objects.published()
     return {
+        "last_updated": _last_updated(country),
         "agreement_counts": {
             "sent": agreements.filter(sending_country=country).count(),
             "hosted": agreements.filter(receiving_country=country).count(),
@@ -553,6 +584,33 @@ def search_page(request):
     results = memoize("search", lambda: search(text), text) if text else None
     return render(
         request, "agreements/search.html", {"form": form, "text": text, "results": results}
+    )
+
+
+@reads_query()
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the icon."""
+    from django.templatetags.static import static
+
+    return redirect(static("img/favicon.svg"), permanent=True)
+
+
+@reads_query()
+def about(request):
+    """What the tracker counts and how, and what every recorded value means."""
+    from django.conf import settings
+
+    from agreements.glossary import SECTIONS
+
+    contact = settings.CORRECTIONS_CONTACT
+    return render(
+        request,
+        "agreements/about.html",
+        {
+            "sections": SECTIONS,
+            "contact": contact,
+            "contact_is_email": "@" in contact and "://" not in contact,
+        },
     )
 
 

@@ -505,3 +505,18 @@ def test_reader_follows_an_onward_removal_and_the_chain_fits_a_phone(live_server
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     shot(phone, "onward-chain-phone")
     context.close()
+
+
+def test_an_agreement_prints_as_a_document_with_its_sources_addresses(live_server, seeded, page):
+    page.goto(live_server.url + "/agreements/uk-rw-2022/")
+    page.emulate_media(media="print")
+    assert not page.locator("header.site-header").is_visible()
+    assert not page.locator("footer.site-footer").is_visible()
+    after = page.evaluate(
+        """() => {
+            const link = document.querySelector('main a[href^="http"]');
+            return getComputedStyle(link, '::after').content;
+        }"""
+    )
+    assert "http" in after  # the address is printed after the link
+    assert page.get_by_role("heading", name="Cite this page").is_visible()

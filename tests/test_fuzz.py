@@ -43,7 +43,7 @@ PATHS = [
     "/", "/agreements/", "/agreements/sample-deal/", "/transfers/{transfer}/", "/agreements/sample-deal/changes/",
     "/agreements/feed/", "/transfers/", "/countries/", "/countries/us/", "/countries/us/feed/",
     "/changes/", "/changes/feed/", "/search/", "/trends/", "/sources/", "/sitemap.xml",
-    "/sitemap-transfers.xml", "/cases/", "/cases/sample-case/", "/sitemap-cases.xml",
+    "/sitemap-transfers.xml", "/cases/", "/cases/sample-case/", "/sitemap-cases.xml", "/about/",
     "/api/", "/api/openapi.json", "/api/agreements/", "/api/transfers/", "/api/sources/",
     "/api/cases/", "/cases/export.csv", "/cases/export.json",
     "/api/countries/", "/agreements/export.csv", "/agreements/export.json",

@@ -27,7 +27,7 @@ BUDGETS = {
     "/agreements/?country=US&status=in_force&status=signed": 12,  # + the chosen country
     "/agreements/slug/": 11,  # version, agreement, events, their sources, agreement sources, court cases, first transfers' ids and rows, their sources, transfer totals, onward removals' ids (their rows: one more when there are some)
     "/countries/": 8,  # version, annotated countries, go-to form, map roles (4) and names
-    "/countries/us/": 19,  # version, country, agreements x2, transfers x2 (ids and rows), agreement counts x2, totals x2, onward totals x2, by year x2, nationalities, partners x2
+    "/countries/us/": 20,  # version, country, last updated (for its citation), court cases, agreements x2, transfers x2 (ids and rows), agreement counts x2, totals x2, onward totals x2, by year x2, nationalities, partners x2
     "/transfers/": 10,  # version, count, page ids, their rows, published agreements, 4 country selects, agreement select
     "/transfers/?nationality=VE&to_country=SV": 12,  # + the two chosen countries
     "/transfers/pk/": 7,  # version, transfer with relations, nationalities, sources, figures with sources, its chain each way (one query per step, one when there is none)

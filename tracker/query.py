@@ -17,9 +17,10 @@ declaration costs speed, not correctness. tests/test_query.py checks that every 
 import contextlib
 import functools
 from collections.abc import Callable, Iterable
+from urllib.parse import unquote_plus
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest, QueryDict
+from django.http import HttpResponseBadRequest, HttpResponseRedirect, QueryDict
 from django.urls import Resolver404, resolve
 
 # What a view declares: the names, or a function of the URL's keyword arguments giving them
@@ -91,6 +92,22 @@ def keep_only(request, names: frozenset[str]) -> None:
     request.META["QUERY_STRING"] = kept.urlencode()
 
 
+def without_empty_parameters(query_string: str) -> str | None:
+    """The query string without its empty parameters (`country=`, `q=+`), the others as they
+    were, in their order; None if it has none."""
+    parts = query_string.split("&")
+    kept = [part for part in parts if unquote_plus(part.partition("=")[2]).strip()]
+    return None if len(kept) == len(parts) else "&".join(kept)
+
+
+def drops_empty_parameters(match) -> bool:
+    """Whether the resolved view asks for its empty parameters to be dropped (the lists)."""
+    view = match.func
+    return getattr(view, "drops_empty_parameters", False) or getattr(
+        getattr(view, "view_class", None), "drops_empty_parameters", False
+    )
+
+
 class DeclaredQueryMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -100,6 +117,13 @@ class DeclaredQueryMiddleware:
         if request.method in ("GET", "HEAD"):
             match = public_match(request)
             names = declared_parameters(match) if match is not None else None
+            query_string = request.META.get("QUERY_STRING", "")
+            if query_string and names is not None and drops_empty_parameters(match):
+                # A GET form sends every field, empty or not: the list's address is the one
+                # without the empty ones (which has none left, so it never redirects again).
+                kept = without_empty_parameters(query_string)
+                if kept is not None:
+                    return HttpResponseRedirect(request.path + (f"?{kept}" if kept else ""))
             if names is not None:
                 keep_only(request, names)
                 request.query_declared = True

@@ -219,6 +219,19 @@ AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 # proxy's own (which would let anyone lock every editor out) nor one the client made up.
 AXES_CLIENT_IP_CALLABLE = "tracker.clients.client_address"
 
+# Where readers send corrections (an email address or a web address), shown on the About and
+# methodology page (/about/) and in the footer. Empty: the page says none is configured.
+CORRECTIONS_CONTACT = env_str("CORRECTIONS_CONTACT", "")
+
+# The site's public address, without a trailing slash: the data releases (`manage.py
+# make_release`, run outside any request) write absolute links to records with it.
+SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"SITE_URL must start with http:// or https://, got {SITE_URL!r}")
+# Where the data releases' zips are kept (/data/releases/<version>.zip serves them). Beside the
+# embedded database by default, which records them; docker-compose.yml mounts a volume there.
+RELEASES_DIR = Path(env_str("RELEASES_DIR") or BASE_DIR / ".data" / "releases")
+
 # CSV import in the admin is all-or-nothing: one bad row and nothing is written. Files with more
 # rows than IMPORT_INLINE_MAX_ROWS (about 250 agreements or transfers fit a 30 s request, with
 # its preview) are queued for the import worker (`manage.py run_import_jobs`); files larger than

@@ -89,3 +89,11 @@ def without_count(figures):
     transfers = _figure(figures, "transfer_count")
     verb = "has" if unknown == 1 else "have"
     return f"({unknown:,} of {transfers:,} transfer{'' if transfers == 1 else 's'} {verb} no count)"
+
+
+@register.inclusion_tag("includes/cite.html", takes_context=True)
+def cite_this(context, record, updated=None):
+    """The "Cite this page" block of a record's page (agreements/citation.py)."""
+    from agreements.citation import citation_for
+
+    return {"citation": citation_for(context["request"], record, updated=updated)}

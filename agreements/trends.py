@@ -12,6 +12,9 @@ TOP_COUNTRIES = 5
 TIMELINE_LIMIT = 60
 # The timeline's SVG coordinates (it scales as a whole to the page width).
 TRACK_X, TRACK_WIDTH, AXIS_HEIGHT, ROW_HEIGHT = 370, 620, 24, 22
+# The phone's drawing (templates/agreements/trends.html): 1000 units scaled to a phone's 360 pixels
+# made 4-pixel text, so a narrow screen gets one of its own width, each label above its bar.
+NARROW_X, NARROW_WIDTH, NARROW_ROW_HEIGHT = 8, 344, 40
 LETTERS = {"announced": "A", "signed": "S", "in_force": "F", "ended": "E"}
 PALETTE = ["#1f78b4", "#d95f02", "#7b3294", "#1b9e77", "#e7298a", "#666666"]
 
@@ -110,20 +113,30 @@ def agreement_timeline(today=None):
         for year in range(start.year, end.year)
         if (year - start.year) % max(1, (end.year - start.year) // 8) == 0
     ]
-    # SVG geometry: labels on the left, the time axis in TRACK_X..TRACK_X + TRACK_WIDTH.
+    # SVG geometry: labels on the left, the time axis in TRACK_X..TRACK_X + TRACK_WIDTH; on a
+    # narrow screen, each label above its bar, the axis in NARROW_X..NARROW_X + NARROW_WIDTH.
     for number, row in enumerate(rows):
         row["y"] = AXIS_HEIGHT + number * ROW_HEIGHT
         row["x"] = TRACK_X + row["left"] * TRACK_WIDTH / 100
         row["bar_width"] = row["width"] * TRACK_WIDTH / 100
+        row["narrow_y"] = AXIS_HEIGHT + number * NARROW_ROW_HEIGHT
+        row["narrow_x"] = NARROW_X + row["left"] * NARROW_WIDTH / 100
+        row["narrow_bar_width"] = row["width"] * NARROW_WIDTH / 100
         for marker in row["markers"]:
             marker["x"] = TRACK_X + marker["left"] * TRACK_WIDTH / 100
-    for tick in years:
+            marker["narrow_x"] = NARROW_X + marker["left"] * NARROW_WIDTH / 100
+    for number, tick in enumerate(years):
         tick["x"] = TRACK_X + tick["left"] * TRACK_WIDTH / 100
+        tick["narrow_x"] = NARROW_X + tick["left"] * NARROW_WIDTH / 100
+        # Years 12 units wide do not fit more than six to the narrow axis: every other one.
+        tick["narrow_label"] = len(years) <= 6 or number % 2 == 0
     height = AXIS_HEIGHT + len(rows) * ROW_HEIGHT
     return {
         "rows": rows,
         "years": years,
         "height": height,
+        "narrow_width": 2 * NARROW_X + NARROW_WIDTH,
+        "narrow_height": AXIS_HEIGHT + len(rows) * NARROW_ROW_HEIGHT,
         "track_x": TRACK_X,
         "total": dated.count() if len(rows) == TIMELINE_LIMIT else len(rows),
         "limit": TIMELINE_LIMIT,

@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from agreements import api, sitemaps, views
+from agreements import api, release_views, sitemaps, views
 from tracker.query import reads_query
 
 urlpatterns = [
@@ -10,6 +10,14 @@ urlpatterns = [
     path("agreements/feed/", views.AgreementsFeed(), name="agreement-feed"),
     path("<str:dataset>/export.<str:fmt>", api.download, name="download"),
     path("api/", api.api_index, name="api-index"),
+    path("data/", release_views.data_page, name="data"),
+    # Before the versions: "latest" is not one.
+    path("data/releases/latest.zip", release_views.latest_release, name="release-latest"),
+    path(
+        "data/releases/<str:version>.zip",
+        release_views.release_download,
+        name="release-download",
+    ),
     path("api/openapi.json", api.openapi_schema, name="api-schema"),
     path("api/<str:dataset>/", api.api_list, name="api-list"),
     path("agreements/<slug:slug>/", views.AgreementDetailView.as_view(), name="agreement-detail"),

@@ -622,6 +622,13 @@ def trends(request):
         {
             "per_month": memoize("people-per-month", people_per_month),
             "onward": memoize("onward-totals", Transfer.objects.published().onward_totals),
+            # Unknown is not zero: say how many transfers the monthly chart cannot show.
+            "left_out": memoize(
+                "per-month-left-out",
+                Transfer.objects.published()
+                .filter(Q(people__isnull=True) | Q(date_precision="year"))
+                .count,
+            ),
             # Bars of agreements still in force run to today.
             "timeline": memoize("timeline", agreement_timeline, datetime.date.today()),
         },

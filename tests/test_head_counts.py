@@ -42,3 +42,10 @@ def test_a_transfer_with_no_count_reads_as_an_unknown_number_in_sentences(client
     page = client.get(transfer.get_absolute_url()).content.decode()
     assert "An unknown number of people moved" in page
     assert "Unknown people" not in page
+
+
+def test_the_monthly_chart_says_how_many_transfers_it_leaves_out(client):
+    TransferFactory(people=None, sources=[SourceFactory()])
+    TransferFactory(people=5, sources=[SourceFactory()])
+    page = client.get("/trends/").content.decode()
+    assert "(1 transfer left out)" in page

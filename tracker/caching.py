@@ -24,7 +24,7 @@ from importlib import import_module
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connections, router
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import FileResponse, HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date, parse_http_date_safe
 
 logger = logging.getLogger(__name__)
@@ -208,6 +208,9 @@ class PublicPageCacheMiddleware:
         cache_control = response.get("Cache-Control", "")
         return (
             response.status_code in _CACHED_STATUSES
+            # A file already on disk (a data release's zip): a copy in the cache would only
+            # take memory, and the view sets its own, permanent validators.
+            and not isinstance(response, FileResponse)
             and not response.cookies
             and "private" not in cache_control
             and "no-store" not in cache_control

@@ -15,7 +15,10 @@ COPY . .
 RUN SECRET_KEY=build-only ALLOWED_HOSTS=build DATABASE_URL=postgres://build@build/build \
     python manage.py collectstatic --noinput
 
-RUN useradd --create-home --uid 1000 tracker
+# The data releases' folder (docker-compose.yml mounts the `releases` volume there): owned by
+# the app's user, which an empty named volume takes over when it is first mounted.
+RUN useradd --create-home --uid 1000 tracker \
+    && mkdir -p /srv/releases && chown tracker:tracker /srv/releases
 USER tracker
 
 EXPOSE 8000

@@ -28,6 +28,7 @@ class StaticSitemap(PagedSitemap):
             "transfer-list",
             "case-list",
             "change-log",
+            "data",
         ]
 
     def location(self, item):

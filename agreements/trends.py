@@ -128,6 +128,8 @@ def agreement_timeline(today=None):
     for number, tick in enumerate(years):
         tick["x"] = TRACK_X + tick["left"] * TRACK_WIDTH / 100
         tick["narrow_x"] = NARROW_X + tick["left"] * NARROW_WIDTH / 100
+        # A year label is centred on its line, but never cut by the drawing's edge.
+        tick["narrow_label_x"] = min(max(tick["narrow_x"], 14), 2 * NARROW_X + NARROW_WIDTH - 14)
         # Years 12 units wide do not fit more than six to the narrow axis: every other one.
         tick["narrow_label"] = len(years) <= 6 or number % 2 == 0
     height = AXIS_HEIGHT + len(rows) * ROW_HEIGHT

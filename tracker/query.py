@@ -47,8 +47,10 @@ def filter_parameters(filterset_class) -> frozenset[str]:
     """The query parameters a FilterSet reads: one per filter, or one per part of a filter whose
     widget takes several (a range's `_after`/`_before`)."""
     names = set()
-    for name, field in filterset_class(queryset=None).form.fields.items():
-        widget = field.widget
+    # From the declared filters, not an instance: a FilterSet's __init__ may query (the
+    # transfers' agreement menu counts agreements), and this runs before the page's own work.
+    for name, declared in filterset_class.base_filters.items():
+        widget = declared.field.widget
         suffixes = getattr(widget, "suffixes", None) or getattr(widget, "widgets_names", None)
         if suffixes:
             names.update(f"{name}_{suffix}" if suffix else name for suffix in suffixes)

@@ -23,8 +23,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Release {release.version}: {release.path}")
         self.stdout.write(f"  {counts}")
         self.stdout.write(f"  {release.zip_size:,} bytes, SHA-256 {release.sha256}")
-        if release.changes is None:
-            self.stdout.write("  Changes: none to report (no readable previous release).")
+        if release.previous is None:
+            self.stdout.write("  The first release: nothing to compare with.")
+        elif release.changes is None:
+            self.stdout.write(f"  Changes: not known ({release.previous.version} is unreadable).")
         else:
             changed = "; ".join(
                 f"{table} +{added} ~{changed} -{withdrawn}"

@@ -20,6 +20,7 @@ LISTS = ["/agreements/", "/transfers/", "/cases/", "/sources/", "/countries/"]
 PAGES = [
     "/", *LISTS, "/agreements/uk-rw-2022/", "/countries/sv/", "{transfer}", "/cases/jgg-v-trump/",
     "/search/?q=Rwanda", "/trends/", "/changes/", "/agreements/uk-rw-2022/changes/", "{withdrawn}",
+    "/about/", "/data/",
 ]  # fmt: skip
 # name in docs/ -> page
 DOCS_SCREENSHOTS = {

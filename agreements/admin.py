@@ -167,6 +167,23 @@ class PublicationAdminMixin:
         return type(form_class.__name__, (PublicationFormMixin, form_class), {"user": request.user})
 
 
+class PublisherFieldsMixin:
+    """Fieldsets without publisher_fields (the choices only publishers make: the public reason
+    for withdrawing, ...) for everyone else."""
+
+    publisher_fields = ()
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if can_publish(request.user):
+            return fieldsets
+        hidden = set(self.publisher_fields)
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+            for name, options in fieldsets
+        ]
+
+
 class PublicLinkMixin:
     @admin.display(description="Page")
     def public_link(self, obj):
@@ -600,6 +617,7 @@ class AgreementForm(VersionedForm):
 # ReviewedAdmin first: its save, restore and actions take precedence over the library admins'.
 @admin.register(Agreement)
 class AgreementAdmin(
+    PublisherFieldsMixin,
     PublicLinkMixin,
     ReviewedAdmin,
     BackgroundImportMixin,
@@ -693,15 +711,7 @@ class AgreementAdmin(
         ),
     ]
 
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if can_publish(request.user):
-            return fieldsets
-        hidden = {"public_reason", "publish_transfers"}  # publishers' choices only
-        return [
-            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
-            for name, options in fieldsets
-        ]
+    publisher_fields = ("public_reason", "publish_transfers")
 
     @admin.action(description="Publish selected, without their transfers")
     def publish_alone(self, request, queryset):
@@ -929,7 +939,7 @@ class CourtCaseForm(VersionedForm):
 
 
 @admin.register(CourtCase)
-class CourtCaseAdmin(PublicLinkMixin, ReviewedAdmin, SimpleHistoryAdmin):
+class CourtCaseAdmin(PublisherFieldsMixin, PublicLinkMixin, ReviewedAdmin, SimpleHistoryAdmin):
     form = CourtCaseForm
     part_models = (CourtRuling,)
     list_display = ["name", "court", "jurisdiction", "stage", "decided_on", "publication_state"]
@@ -978,14 +988,7 @@ class CourtCaseAdmin(PublicLinkMixin, ReviewedAdmin, SimpleHistoryAdmin):
         ),
     ]
 
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if can_publish(request.user):
-            return fieldsets
-        return [
-            (name, {**options, "fields": [f for f in options["fields"] if f != "public_reason"]})
-            for name, options in fieldsets
-        ]
+    publisher_fields = ("public_reason",)
 
 
 @admin.register(Source)

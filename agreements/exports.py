@@ -230,9 +230,12 @@ def agreement_rows(queryset):
         }
 
 
-def joined(path):
+def joined(path, filter=None):  # noqa: A002 (the aggregate's own name for it)
+    """The values at path, each once, in order, joined with "|" ("" when none)."""
     return Coalesce(
-        StringAgg(path, "|", distinct=True, order_by=path), Value(""), output_field=TextField()
+        StringAgg(path, "|", distinct=True, order_by=path, filter=filter),
+        Value(""),
+        output_field=TextField(),
     )
 
 
@@ -301,11 +304,7 @@ def case_rows(queryset):
         "decided_on", "decided_precision", "stage", "outcome", "summary", "judgment_url",
         "updated_at", jurisdiction_code=F("jurisdiction__code"),
     ).annotate(
-        slugs=Coalesce(
-            StringAgg("agreements__slug", "|", distinct=True, order_by="agreements__slug",
-                      filter=published),
-            Value(""), output_field=TextField(),
-        ),
+        slugs=joined("agreements__slug", filter=published),
         links=joined("sources__url"),
         ruling_cells=_rulings_joined(),
     )  # fmt: skip

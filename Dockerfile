@@ -13,7 +13,8 @@ COPY . .
 # collectstatic needs settings that import; these placeholder values are used for this step only.
 # The files are baked into the image, so every replica serves the same ones with no shared disk.
 RUN SECRET_KEY=build-only ALLOWED_HOSTS=build DATABASE_URL=postgres://build@build/build \
-    python manage.py collectstatic --noinput
+    python manage.py collectstatic --noinput && \
+    python manage.py compile_translations
 
 # The data releases' folder (docker-compose.yml mounts the `releases` volume there): owned by
 # the app's user, which an empty named volume takes over when it is first mounted.

@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run worker test lint format install migrate seed superuser lock clean-db vendor backup restore faults bench
+.PHONY: run worker test lint format install migrate seed superuser lock clean-db vendor backup restore faults bench messages translations
 
 $(INSTALLED): requirements.lock requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,16 @@ $(INSTALLED): requirements.lock requirements-dev.lock
 	touch $@
 
 install: $(INSTALLED)
+
+# The translations (locale/*/LC_MESSAGES/django.po) compiled to the .mo files Django reads, in
+# Python (no gettext tools needed). `make translations` re-extracts the strings into the catalogues
+# (needs GNU gettext: apt-get install gettext) after templates or code change; see README.
+messages: install
+	$(MANAGE) compile_translations
+
+translations: install
+	$(MANAGE) makemessages --locale es --locale fr --locale ar --ignore ".venv/*" --ignore "node_modules/*" --ignore ".data/*" --ignore "templates/admin/*" --ignore "tests/*" --ignore "scripts/*" --no-obsolete --add-location file
+	$(MANAGE) compile_translations
 
 migrate: install
 	$(MANAGE) migrate --noinput
@@ -32,7 +42,7 @@ superuser: migrate
 # The import worker (CSV imports too large for a request: docs/IMPORT.md) runs in the background
 # beside the development server, in the same shell, whose trap stops it when the server stops
 # (Ctrl-C, an error or a kill). The worker does not reload on code changes: restart `make run`.
-run: seed superuser
+run: seed superuser messages
 	@echo "Serving on http://$(HOST):$(PORT)/  (editors: http://$(HOST):$(PORT)/admin/)"
 	@$(MANAGE) run_import_jobs & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
@@ -53,7 +63,7 @@ format: install
 # axe-core for the accessibility checks comes from npm, where npm is available.
 NODE_DEPS := $(if $(shell command -v npm 2>/dev/null),node_modules/.installed)
 
-test: lint $(NODE_DEPS)
+test: lint messages $(NODE_DEPS)
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/pytest
 

@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -34,11 +34,30 @@ from agreements.models import (
 )
 from agreements.protection import ProtectedDeleteAdmin
 from agreements.resources import AgreementResource, SourceResource, TransferResource
+from agreements.translations import (
+    TRANSLATED_FIELDS,
+    translation_field_names,
+    translation_languages,
+)
 
 # Editors paste links without a scheme; assume https (Django 6's default) rather than http.
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 NEEDS_SOURCE = publishing.NEEDS_SOURCE
+_TRANSLATED = {field for fields in TRANSLATED_FIELDS.values() for field in fields}
+
+
+def translations_of(*fields):
+    """The admin rows for the translations of `fields` (agreements/translations.py): one row per
+    field, one box per language."""
+    return [tuple(translation_field_names(field)) for field in fields]
+
+
+TRANSLATIONS_HELP = (
+    "The text in each language, for readers of the site in it; leave blank where there is none "
+    "(the English then shows, marked as English). Translations are reviewed and published with "
+    "the record, like any other field."
+)
 
 
 # --- every change form: the version it was loaded from ------------------------------------------
@@ -47,6 +66,15 @@ NEEDS_SOURCE = publishing.NEEDS_SOURCE
 class CleanTextForm(forms.ModelForm):
     """Refuses control characters in every text field (agreements.publishing's rule): they
     break feeds and highlights, and nobody means to type them."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A translation's box is written in its language: Arabic runs right to left.
+        for code in translation_languages():
+            direction = "rtl" if translation.get_language_info(code)["bidi"] else "ltr"
+            for name, field in self.fields.items():
+                if name.endswith(f"_{code}") and name.rpartition("_")[0] in _TRANSLATED:
+                    field.widget.attrs.update(lang=code, dir=direction)
 
     def clean(self):
         cleaned = super().clean()
@@ -534,6 +562,7 @@ class AgreementEventInline(admin.StackedInline):
     fields = [
         ("date", "date_precision", "kind"),
         "description",
+        *translations_of("description"),
         "court_case",
         "sources",
         "internal_notes",
@@ -589,6 +618,7 @@ class TransferInline(PublicationAdminMixin, admin.StackedInline):
         "nationalities",
         "place",
         "description",
+        *translations_of("description"),
         "continues",
         "sources",
         "publication_state",
@@ -691,6 +721,14 @@ class AgreementAdmin(
                     "eligible_populations",
                     "sources",
                 ]
+            },
+        ),
+        (
+            "Translations",
+            {
+                "fields": translations_of("title", "summary"),
+                "classes": ["collapse"],
+                "description": TRANSLATIONS_HELP,
             },
         ),
         (
@@ -920,6 +958,7 @@ class CourtRulingInline(admin.StackedInline):
         ("date", "date_precision", "kind"),
         "court",
         "description",
+        *translations_of("description"),
         "sources",
         "internal_notes",
     ]
@@ -971,6 +1010,14 @@ class CourtCaseAdmin(PublisherFieldsMixin, PublicLinkMixin, ReviewedAdmin, Simpl
             },
         ),
         ("Substance", {"fields": ["summary", "agreements", "sources"]}),
+        (
+            "Translations",
+            {
+                "fields": translations_of("outcome", "summary"),
+                "classes": ["collapse"],
+                "description": TRANSLATIONS_HELP,
+            },
+        ),
         (
             "Review and publication",
             {

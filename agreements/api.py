@@ -7,9 +7,12 @@ and its row schema. Malformed parameters get a 400 with a JSON message, never a 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import pgettext_lazy
 from django_filters import filters
 
 from agreements import exports
@@ -31,7 +34,7 @@ MAX_PAGE_SIZE = 200
 @dataclass(frozen=True)
 class Dataset:
     name: str
-    description: str
+    description: str  # lazily translated for /data/; English in the API (exports.english)
     filterset: type
     queryset: Callable
     rows: Callable
@@ -59,7 +62,7 @@ def _countries():
 DATASETS = {
     "agreements": Dataset(
         "agreements",
-        "Published agreements.",
+        pgettext_lazy("data dictionary", "Published agreements."),
         AgreementFilter,
         lambda: Agreement.objects.published().with_first_date(),
         exports.agreement_rows,
@@ -69,7 +72,7 @@ DATASETS = {
     ),
     "transfers": Dataset(
         "transfers",
-        "Published transfers.",
+        pgettext_lazy("data dictionary", "Published transfers."),
         TransferFilter,
         lambda: Transfer.objects.published(),
         exports.transfer_rows,
@@ -80,7 +83,7 @@ DATASETS = {
     ),
     "cases": Dataset(
         "cases",
-        "Published court cases about the agreements.",
+        pgettext_lazy("data dictionary", "Published court cases about the agreements."),
         CaseFilter,
         lambda: CourtCase.objects.published(),
         exports.case_rows,
@@ -90,7 +93,7 @@ DATASETS = {
     ),
     "sources": Dataset(
         "sources",
-        "Sources cited by published records.",
+        pgettext_lazy("data dictionary", "Sources cited by published records."),
         SourceFilter,
         lambda: Source.objects.filter(exports.cited_publicly()).order_by(
             "-published_on", "url"
@@ -102,7 +105,9 @@ DATASETS = {
     ),
     "countries": Dataset(
         "countries",
-        "Countries with at least one published agreement or transfer.",
+        pgettext_lazy(
+            "data dictionary", "Countries with at least one published agreement or transfer."
+        ),
         CountryListFilter,
         _countries,
         exports.country_rows,
@@ -214,7 +219,7 @@ def api_index(request):
             "documentation": "docs/DATA.md in the source repository",
             "lists": {
                 name: {
-                    "description": data.description,
+                    "description": exports.english(data.description),
                     "url": request.build_absolute_uri(reverse("api-list", args=[name])),
                     "csv": request.build_absolute_uri(reverse("download", args=[name, "csv"])),
                     "json": request.build_absolute_uri(reverse("download", args=[name, "json"])),
@@ -245,7 +250,7 @@ def _column_schema(column):
         schema["enum"] = list(column.enum)
     if column.nullable:
         schema["nullable"] = True
-    schema["description"] = column.description
+    schema["description"] = exports.english(column.description)
     return schema
 
 
@@ -284,6 +289,13 @@ def _parameter(name, flt):
 
 @reads_query()
 def openapi_schema(request):
+    # One document for every language: in English (the schemas' texts, the filters' labels)
+    # whatever language is active.
+    with translation.override(settings.LANGUAGE_CODE):
+        return JsonResponse(_openapi_document())
+
+
+def _openapi_document():
     error = {
         "description": "Malformed parameters.",
         "content": {
@@ -326,7 +338,7 @@ def openapi_schema(request):
         }
         paths[reverse("api-list", args=[name])] = {
             "get": {
-                "summary": data.description,
+                "summary": exports.english(data.description),
                 "operationId": f"list_{name}",
                 "parameters": parameters + paging,
                 "responses": {
@@ -339,16 +351,14 @@ def openapi_schema(request):
             }
         }
         schemas[name] = row
-    return JsonResponse(
-        {
-            "openapi": "3.0.3",
-            "info": {
-                "title": "Transfer Tracker API",
-                "version": "1",
-                "description": "Read-only access to the tracker's published records. "
-                "The same filters work on the HTML lists and on the CSV and JSON downloads.",
-            },
-            "paths": paths,
-            "components": {"schemas": schemas},
-        }
-    )
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Transfer Tracker API",
+            "version": "1",
+            "description": "Read-only access to the tracker's published records. "
+            "The same filters work on the HTML lists and on the CSV and JSON downloads.",
+        },
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, Value, When
+from django.utils.translation import get_language_info, pgettext_lazy
 
 from agreements.dates import format_partial_date
 from agreements.models import Agreement, AgreementEvent, CourtCase, PublicationState, Transfer
 from agreements.tombstones import on_record_agreements, on_record_cases, on_record_transfers
+from agreements.translations import translation_languages
 
 PUBLISHED = PublicationState.PUBLISHED
 WITHDRAWN = PublicationState.WITHDRAWN
@@ -29,6 +31,81 @@ SHOWN_VALUES = {
     "announced_on", "signed_on", "in_force_on", "ended_on", "title", "place",
     "name", "court", "stage", "filed_on", "decided_on", "docket", "citation",
 }  # fmt: skip
+
+
+# The public fields' names as the change log shows them, in the page's language (the models'
+# verbose names are the editors', in English).
+FIELD_LABELS = {
+    "publication_state": pgettext_lazy("field of a record", "publication state"),
+    "title": pgettext_lazy("field of a record", "title"),
+    "slug": pgettext_lazy("field of a record", "slug"),
+    "sending_country": pgettext_lazy("field of a record", "sending country"),
+    "receiving_country": pgettext_lazy("field of a record", "receiving country"),
+    "kind": pgettext_lazy("field of a record", "kind"),
+    "legal_bindingness": pgettext_lazy("field of a record", "legal bindingness"),
+    "text_disclosure": pgettext_lazy("field of a record", "text disclosure"),
+    "status": pgettext_lazy("field of a record", "status"),
+    "announced_on": pgettext_lazy("field of a record", "announced on"),
+    "announced_precision": pgettext_lazy("field of a record", "announced precision"),
+    "signed_on": pgettext_lazy("field of a record", "signed on"),
+    "signed_precision": pgettext_lazy("field of a record", "signed precision"),
+    "in_force_on": pgettext_lazy("field of a record", "in force from"),
+    "in_force_precision": pgettext_lazy("field of a record", "in force precision"),
+    "ended_on": pgettext_lazy("field of a record", "ended on"),
+    "ended_precision": pgettext_lazy("field of a record", "ended precision"),
+    "summary": pgettext_lazy("field of a record", "summary"),
+    "compensation_amount": pgettext_lazy("field of a record", "compensation amount"),
+    "compensation_currency": pgettext_lazy("field of a record", "compensation currency"),
+    "compensation_notes": pgettext_lazy("field of a record", "compensation notes"),
+    "cap": pgettext_lazy("field of a record", "cap on the number of people"),
+    "eligible_populations": pgettext_lazy("field of a record", "eligible populations"),
+    "text_url": pgettext_lazy("field of a record", "link to the published text"),
+    "agreement": pgettext_lazy("field of a record", "agreement"),
+    "date": pgettext_lazy("field of a record", "date"),
+    "date_precision": pgettext_lazy("field of a record", "date precision"),
+    "description": pgettext_lazy("field of a record", "description"),
+    "court_case": pgettext_lazy("field of a record", "court case"),
+    "from_country": pgettext_lazy("field of a record", "from country"),
+    "to_country": pgettext_lazy("field of a record", "to country"),
+    "people": pgettext_lazy("field of a record", "number of people"),
+    "people_is_minimum": pgettext_lazy("field of a record", "at least"),
+    "place": pgettext_lazy("field of a record", "facility or place"),
+    "name": pgettext_lazy("field of a record", "name"),
+    "court": pgettext_lazy("field of a record", "court"),
+    "jurisdiction": pgettext_lazy("field of a record", "jurisdiction"),
+    "docket": pgettext_lazy("field of a record", "docket or case number"),
+    "citation": pgettext_lazy("field of a record", "neutral citation"),
+    "filed_on": pgettext_lazy("field of a record", "filed on"),
+    "filed_precision": pgettext_lazy("field of a record", "filed precision"),
+    "decided_on": pgettext_lazy("field of a record", "decided on"),
+    "decided_precision": pgettext_lazy("field of a record", "decided precision"),
+    "stage": pgettext_lazy("field of a record", "stage"),
+    "outcome": pgettext_lazy("field of a record", "outcome"),
+    "judgment_url": pgettext_lazy("field of a record", "link to the judgment"),
+    "case": pgettext_lazy("field of a record", "case"),
+}
+ACTION_LABELS = {
+    "Published": pgettext_lazy("change log", "Published"),
+    "Updated": pgettext_lazy("change log", "Updated"),
+    "Added": pgettext_lazy("change log", "Added"),
+    "Withdrawn": pgettext_lazy("change log", "Withdrawn"),
+}
+KIND_LABELS = {
+    "agreement": pgettext_lazy("change log", "agreement"),
+    "event": pgettext_lazy("change log", "event"),
+    "transfer": pgettext_lazy("change log", "transfer"),
+    "case": pgettext_lazy("change log", "case"),
+}
+
+
+def field_label(model_field) -> str:
+    """ "status", or "summary (Spanish)" for a translation's column."""
+    name = model_field.name
+    base, _, code = name.rpartition("_")
+    if base in FIELD_LABELS and code in translation_languages():
+        language = get_language_info(code)["name_translated"]
+        return f"{FIELD_LABELS[base]} ({language})"
+    return str(FIELD_LABELS.get(name, model_field.verbose_name))
 
 
 @dataclass
@@ -48,6 +125,14 @@ class Entry:
     action: str  # "Published", "Updated", "Added", "Withdrawn"
     changes: list[Change] = field(default_factory=list)
     reason: str = ""  # a withdrawal's public reason
+
+    @property
+    def action_label(self):
+        return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def kind_label(self):
+        return KIND_LABELS.get(self.kind, self.kind)
 
 
 def _first_published(agreement_ref):
@@ -180,12 +265,12 @@ def _describe(kind, history_ids):
 
 def _entry(kind, row, previous, instance, model):
     if kind == "event":
-        record = f"{instance.agreement.title}: {instance.get_kind_display().lower()}, {instance.date_display}"
+        record = f"{instance.agreement.display_name}: {instance.get_kind_display().lower()}, {instance.date_display}"
         url = instance.agreement.get_absolute_url()
         if instance.agreement.is_published:  # a withdrawn agreement's page has no timeline
             url += "#timeline"
     else:
-        record = str(instance)
+        record = getattr(instance, "display_name", None) or str(instance)
         url = instance.get_absolute_url()
     entry = Entry(row.history_date, kind, f"{kind}-{row.history_id}", record, url, "Updated")
 
@@ -215,7 +300,7 @@ def _entry(kind, row, previous, instance, model):
 
 def _change(model, row, change):
     model_field = model._meta.get_field(change.field)
-    label = str(model_field.verbose_name)
+    label = field_label(model_field)
     if change.field.endswith("_precision"):
         return Change(label)
     if change.field in SHOWN_VALUES:

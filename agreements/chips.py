@@ -8,8 +8,10 @@ JavaScript): each is the same list without that one value.
 from dataclasses import dataclass
 
 from django import forms
-from django.utils.dateformat import format as format_date
 from django.utils.http import urlencode
+from django.utils.translation import gettext
+
+from agreements import l10n
 
 # Parameters that choose how the list is shown, not which rows it holds.
 NOT_FILTERS = frozenset({"ordering", "page"})
@@ -22,7 +24,8 @@ class Chip:
     url: str  # the list without this value
 
     def __str__(self):
-        return f"{self.label}: {self.value}"
+        # Translators: An active filter of a list: "Receiving country: Rwanda".
+        return gettext("%(filter)s: %(value)s") % {"filter": self.label, "value": self.value}
 
 
 def _value_label(field, cleaned, value: str) -> str:
@@ -32,9 +35,10 @@ def _value_label(field, cleaned, value: str) -> str:
     if isinstance(field, forms.ChoiceField):
         return str(dict(field.choices).get(value, value))
     if isinstance(field, forms.DateField) and cleaned is not None:
-        return format_date(cleaned, "j F Y")
+        return l10n.long_date(cleaned)  # "16 March 2025", "16 de marzo de 2025"
     if isinstance(field, forms.CharField) and not isinstance(field, forms.ChoiceField):
-        return f"“{value}”"
+        # Translators: Text a reader searched for, in your language's quotation marks.
+        return gettext("“%(text)s”") % {"text": value}
     return value
 
 

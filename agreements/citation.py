@@ -6,6 +6,10 @@ import json
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
+from agreements import l10n
+
 SITE_NAME = "Transfer Tracker"
 
 # Characters BibTeX reads as commands or groups: escaped so a title stays text.
@@ -22,6 +26,7 @@ def _one_line(text):
 
 
 def _long_date(value):
+    """In English, whatever the page's language: BibTeX notes are part of the record's data."""
     return f"{value.day} {value:%B %Y}"
 
 
@@ -39,10 +44,19 @@ class Citation:
 
     @property
     def plain(self):
-        return (
-            f"{SITE_NAME}, “{_one_line(self.title)}”, last updated {_long_date(self.updated)}, "
-            f"{self.url} (accessed {_long_date(self.accessed)})."
+        """The citation in words, in the page's language."""
+        text = gettext(
+            # Translators: A citation of a page: the site's name (keep it as it is), the page's
+            # title, the date its record last changed, its address and the day it was read.
+            "%(site)s, “%(title)s”, last updated %(updated)s, %(url)s (accessed %(accessed)s)."
         )
+        return text % {
+            "site": SITE_NAME,
+            "title": _one_line(self.title),
+            "updated": l10n.long_date(self.updated),
+            "url": self.url,
+            "accessed": l10n.long_date(self.accessed),
+        }
 
     @property
     def bibtex(self):
@@ -94,7 +108,7 @@ def citation_for(request, record, *, title=None, updated=None, today=None):
     today = today or datetime.date.today()
     return Citation(
         key=f"tt-{kind}-{getattr(record, 'slug', None) or record.pk}",
-        title=title or str(record),
+        title=title or getattr(record, "display_name", None) or str(record),
         url=request.build_absolute_uri(record.get_absolute_url()),
         updated=updated or today,
         accessed=today,

@@ -5,12 +5,15 @@ import re
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from agreements import l10n
 
 
 class DatePrecision(models.TextChoices):
-    DAY = "day", "Day"
-    MONTH = "month", "Month"
-    YEAR = "year", "Year"
+    DAY = "day", _("Day")
+    MONTH = "month", _("Month")
+    YEAR = "year", _("Year")
 
 
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
@@ -51,14 +54,15 @@ def period_end(value: datetime.date | None, precision: str) -> datetime.date | N
 
 
 def format_partial_date(value: datetime.date | None, precision: str) -> str:
-    """'16 March 2025', 'March 2025' or '2025': never more precise than what is known."""
+    """'16 March 2025', 'March 2025' or '2025': never more precise than what is known, in the
+    page's language ('marzo de 2025')."""
     if value is None:
         return ""
     if precision == DatePrecision.YEAR:
-        return str(value.year)
+        return l10n.year(value)
     if precision == DatePrecision.MONTH:
-        return f"{value:%B} {value.year}"
-    return f"{value.day} {value:%B} {value.year}"
+        return l10n.month_year(value)
+    return l10n.long_date(value)
 
 
 def precision_condition(date_field: str, precision_field: str) -> Q:

@@ -10,6 +10,7 @@ import datetime
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.postgres.aggregates import StringAgg
 from django.db import connections
 from django.db.models import (
@@ -27,6 +28,9 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat, Left, NullIf, Replace
 from django.db.models.lookups import In
 from django.http import StreamingHttpResponse
+from django.utils import translation
+from django.utils.text import format_lazy
+from django.utils.translation import pgettext_lazy
 
 from agreements.dates import format_iso_partial_date
 from agreements.models import (
@@ -50,9 +54,19 @@ class Column:
     name: str
     # "string", "integer", "number", "boolean", "date", "partial-date", "list", "integer-list"
     type: str
+    # Lazily translated, for the data dictionary on /data/ (/es/data/, …). The files, the API
+    # and docs/DATA.md are in English whatever language is active: they read it with english().
     description: str
     enum: tuple = ()
     nullable: bool = True
+
+
+def english(text):
+    """A (lazily translated) text in the site's own language, English, as a plain str: for
+    what is the same in every language (releases, the API, its OpenAPI, docs/DATA.md), even
+    when it is built while another language is active (a view, a shell, a test)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
 
 
 def _enum(choices):
@@ -60,132 +74,368 @@ def _enum(choices):
 
 
 AGREEMENT_COLUMNS = [
-    Column("slug", "string", "Stable identifier, used in the agreement's URL.", nullable=False),
-    Column("title", "string", "Title.", nullable=False),
-    Column("url", "string", "Address of the agreement's page.", nullable=False),
+    Column(
+        "slug",
+        "string",
+        pgettext_lazy("data dictionary", "Stable identifier, used in the agreement's URL."),
+        nullable=False,
+    ),
+    Column("title", "string", pgettext_lazy("data dictionary", "Title."), nullable=False),
+    Column(
+        "url",
+        "string",
+        pgettext_lazy("data dictionary", "Address of the agreement's page."),
+        nullable=False,
+    ),
     Column(
         "sending_country",
         "string",
-        "ISO alpha-2 code of the state that sends people.",
+        pgettext_lazy("data dictionary", "ISO alpha-2 code of the state that sends people."),
         nullable=False,
     ),
     Column(
         "receiving_country",
         "string",
-        "ISO alpha-2 code of the state that receives them.",
+        pgettext_lazy("data dictionary", "ISO alpha-2 code of the state that receives them."),
         nullable=False,
     ),
-    Column("kind", "string", "Kind of instrument.", _enum(AgreementKind.choices), nullable=False),
-    Column("status", "string", "Status.", _enum(AgreementStatus.choices), nullable=False),
+    Column(
+        "kind",
+        "string",
+        pgettext_lazy("data dictionary", "Kind of instrument."),
+        _enum(AgreementKind.choices),
+        nullable=False,
+    ),
+    Column(
+        "status",
+        "string",
+        pgettext_lazy("data dictionary", "Status."),
+        _enum(AgreementStatus.choices),
+        nullable=False,
+    ),
     Column(
         "legal_bindingness",
         "string",
-        "Whether it binds in law.",
+        pgettext_lazy("data dictionary", "Whether it binds in law."),
         _enum(LegalBindingness.choices),
         nullable=False,
     ),
     Column(
         "text_disclosure",
         "string",
-        "Whether its text is public.",
+        pgettext_lazy("data dictionary", "Whether its text is public."),
         _enum(TextDisclosure.choices),
         nullable=False,
     ),
-    Column("announced", "partial-date", "Date announced: YYYY-MM-DD, YYYY-MM or YYYY."),
-    Column("signed", "partial-date", "Date signed."),
-    Column("in_force", "partial-date", "Date it took effect."),
-    Column("ended", "partial-date", "Date it ended."),
-    Column("summary", "string", "The tracker's summary.", nullable=False),
-    Column("compensation_amount", "number", "Headline payment, when one figure is agreed."),
-    Column("compensation_currency", "string", "ISO 4217 currency of the amount."),
     Column(
-        "compensation_notes", "string", "Payments as reported, with disagreements.", nullable=False
+        "announced",
+        "partial-date",
+        pgettext_lazy("data dictionary", "Date announced: YYYY-MM-DD, YYYY-MM or YYYY."),
     ),
-    Column("cap", "integer", "Cap on the number of people."),
-    Column("eligible_populations", "string", "Who can be sent.", nullable=False),
-    Column("text_url", "string", "Link to the published text.", nullable=False),
-    Column("updated_at", "string", "When the record last changed (ISO 8601).", nullable=False),
+    Column("signed", "partial-date", pgettext_lazy("data dictionary", "Date signed.")),
+    Column("in_force", "partial-date", pgettext_lazy("data dictionary", "Date it took effect.")),
+    Column("ended", "partial-date", pgettext_lazy("data dictionary", "Date it ended.")),
+    Column(
+        "summary",
+        "string",
+        pgettext_lazy("data dictionary", "The tracker's summary."),
+        nullable=False,
+    ),
+    Column(
+        "compensation_amount",
+        "number",
+        pgettext_lazy("data dictionary", "Headline payment, when one figure is agreed."),
+    ),
+    Column(
+        "compensation_currency",
+        "string",
+        pgettext_lazy("data dictionary", "ISO 4217 currency of the amount."),
+    ),
+    Column(
+        "compensation_notes",
+        "string",
+        pgettext_lazy("data dictionary", "Payments as reported, with disagreements."),
+        nullable=False,
+    ),
+    Column("cap", "integer", pgettext_lazy("data dictionary", "Cap on the number of people.")),
+    Column(
+        "eligible_populations",
+        "string",
+        pgettext_lazy("data dictionary", "Who can be sent."),
+        nullable=False,
+    ),
+    Column(
+        "text_url",
+        "string",
+        pgettext_lazy("data dictionary", "Link to the published text."),
+        nullable=False,
+    ),
+    Column(
+        "updated_at",
+        "string",
+        pgettext_lazy("data dictionary", "When the record last changed (ISO 8601)."),
+        nullable=False,
+    ),
 ]
 
 TRANSFER_COLUMNS = [
-    Column("id", "integer", "Stable identifier, used in the transfer's URL.", nullable=False),
-    Column("url", "string", "Address of the transfer's page.", nullable=False),
-    Column("agreement", "string", "Slug of the agreement, if one is known."),
-    Column("date", "partial-date", "Date: YYYY-MM-DD, YYYY-MM or YYYY.", nullable=False),
-    Column("from_country", "string", "ISO alpha-2 code of the origin.", nullable=False),
-    Column("to_country", "string", "ISO alpha-2 code of the destination.", nullable=False),
-    Column("people", "integer", "Number of people (the editors' chosen figure); null if unknown."),
-    Column("people_is_minimum", "boolean", "The count is a floor (“at least”).", nullable=False),
     Column(
-        "nationalities", "list", "ISO alpha-2 codes of the people's nationalities.", nullable=False
+        "id",
+        "integer",
+        pgettext_lazy("data dictionary", "Stable identifier, used in the transfer's URL."),
+        nullable=False,
     ),
-    Column("place", "string", "Facility or place.", nullable=False),
-    Column("description", "string", "Description.", nullable=False),
-    Column("sources", "list", "URLs of the sources.", nullable=False),
-    Column("updated_at", "string", "When the record last changed (ISO 8601).", nullable=False),
+    Column(
+        "url",
+        "string",
+        pgettext_lazy("data dictionary", "Address of the transfer's page."),
+        nullable=False,
+    ),
+    Column(
+        "agreement",
+        "string",
+        pgettext_lazy("data dictionary", "Slug of the agreement, if one is known."),
+    ),
+    Column(
+        "date",
+        "partial-date",
+        pgettext_lazy("data dictionary", "Date: YYYY-MM-DD, YYYY-MM or YYYY."),
+        nullable=False,
+    ),
+    Column(
+        "from_country",
+        "string",
+        pgettext_lazy("data dictionary", "ISO alpha-2 code of the origin."),
+        nullable=False,
+    ),
+    Column(
+        "to_country",
+        "string",
+        pgettext_lazy("data dictionary", "ISO alpha-2 code of the destination."),
+        nullable=False,
+    ),
+    Column(
+        "people",
+        "integer",
+        pgettext_lazy(
+            "data dictionary", "Number of people (the editors' chosen figure); null if unknown."
+        ),
+    ),
+    Column(
+        "people_is_minimum",
+        "boolean",
+        pgettext_lazy("data dictionary", "The count is a floor (“at least”)."),
+        nullable=False,
+    ),
+    Column(
+        "nationalities",
+        "list",
+        pgettext_lazy("data dictionary", "ISO alpha-2 codes of the people's nationalities."),
+        nullable=False,
+    ),
+    Column(
+        "place", "string", pgettext_lazy("data dictionary", "Facility or place."), nullable=False
+    ),
+    Column(
+        "description", "string", pgettext_lazy("data dictionary", "Description."), nullable=False
+    ),
+    Column(
+        "sources", "list", pgettext_lazy("data dictionary", "URLs of the sources."), nullable=False
+    ),
+    Column(
+        "updated_at",
+        "string",
+        pgettext_lazy("data dictionary", "When the record last changed (ISO 8601)."),
+        nullable=False,
+    ),
     # Last, so that readers of the earlier columns by position are not disturbed.
     Column(
         "continues",
         "integer-list",
-        "For an onward removal: ids of the published transfers that brought these people to "
-        "the country it leaves; empty otherwise.",
+        pgettext_lazy(
+            "data dictionary",
+            "For an onward removal: ids of the published transfers that brought these people to "
+            "the country it leaves; empty otherwise.",
+        ),
         nullable=False,
     ),
 ]
 
 SOURCE_COLUMNS = [
-    Column("url", "string", "Address where the source was read.", nullable=False),
-    Column("title", "string", "Headline or title.", nullable=False),
-    Column("publisher", "string", "Outlet or body.", nullable=False),
-    Column("published", "partial-date", "Publication date."),
-    Column("archive_url", "string", "Archived copy.", nullable=False),
-    Column("kind", "string", "Kind of source.", _enum(SourceKind.choices), nullable=False),
+    Column(
+        "url",
+        "string",
+        pgettext_lazy("data dictionary", "Address where the source was read."),
+        nullable=False,
+    ),
+    Column(
+        "title", "string", pgettext_lazy("data dictionary", "Headline or title."), nullable=False
+    ),
+    Column(
+        "publisher", "string", pgettext_lazy("data dictionary", "Outlet or body."), nullable=False
+    ),
+    Column("published", "partial-date", pgettext_lazy("data dictionary", "Publication date.")),
+    Column(
+        "archive_url", "string", pgettext_lazy("data dictionary", "Archived copy."), nullable=False
+    ),
+    Column(
+        "kind",
+        "string",
+        pgettext_lazy("data dictionary", "Kind of source."),
+        _enum(SourceKind.choices),
+        nullable=False,
+    ),
 ]
 
 COUNTRY_COLUMNS = [
     Column(
-        "code", "string", "ISO 3166-1 alpha-2 code (XK Kosovo, EU European Union).", nullable=False
+        "code",
+        "string",
+        pgettext_lazy("data dictionary", "ISO 3166-1 alpha-2 code (XK Kosovo, EU European Union)."),
+        nullable=False,
     ),
-    Column("alpha3", "string", "ISO alpha-3 code.", nullable=False),
-    Column("name", "string", "Name.", nullable=False),
-    Column("region", "string", "Continent.", _enum(Region.choices), nullable=False),
-    Column("is_state", "boolean", "False for the European Union.", nullable=False),
-    Column("url", "string", "Address of the country's page.", nullable=False),
-    Column("agreement_count", "integer", "Published agreements, either side.", nullable=False),
-    Column("transfer_count", "integer", "Published transfers, either way.", nullable=False),
+    Column(
+        "alpha3", "string", pgettext_lazy("data dictionary", "ISO alpha-3 code."), nullable=False
+    ),
+    Column("name", "string", pgettext_lazy("data dictionary", "Name."), nullable=False),
+    Column(
+        "region",
+        "string",
+        pgettext_lazy("data dictionary", "Continent."),
+        _enum(Region.choices),
+        nullable=False,
+    ),
+    Column(
+        "is_state",
+        "boolean",
+        pgettext_lazy("data dictionary", "False for the European Union."),
+        nullable=False,
+    ),
+    Column(
+        "url",
+        "string",
+        pgettext_lazy("data dictionary", "Address of the country's page."),
+        nullable=False,
+    ),
+    Column(
+        "agreement_count",
+        "integer",
+        pgettext_lazy("data dictionary", "Published agreements, either side."),
+        nullable=False,
+    ),
+    Column(
+        "transfer_count",
+        "integer",
+        pgettext_lazy("data dictionary", "Published transfers, either way."),
+        nullable=False,
+    ),
 ]
 
 
 CASE_COLUMNS = [
-    Column("slug", "string", "Stable identifier, used in the case's URL.", nullable=False),
-    Column("name", "string", "The case's name, as usually cited.", nullable=False),
-    Column("url", "string", "Address of the case's page.", nullable=False),
-    Column("court", "string", "The court where it is (or was last) heard.", nullable=False),
+    Column(
+        "slug",
+        "string",
+        pgettext_lazy("data dictionary", "Stable identifier, used in the case's URL."),
+        nullable=False,
+    ),
+    Column(
+        "name",
+        "string",
+        pgettext_lazy("data dictionary", "The case's name, as usually cited."),
+        nullable=False,
+    ),
+    Column(
+        "url",
+        "string",
+        pgettext_lazy("data dictionary", "Address of the case's page."),
+        nullable=False,
+    ),
+    Column(
+        "court",
+        "string",
+        pgettext_lazy("data dictionary", "The court where it is (or was last) heard."),
+        nullable=False,
+    ),
     Column(
         "jurisdiction",
         "string",
-        "ISO alpha-2 code of the state (EU: the European Union) whose courts hear it; null for "
-        "an international tribunal.",
+        pgettext_lazy(
+            "data dictionary",
+            "ISO alpha-2 code of the state (EU: the European Union) whose courts hear it; null for "
+            "an international tribunal.",
+        ),
     ),
-    Column("docket", "string", "Docket or case number.", nullable=False),
-    Column("citation", "string", "Neutral citation.", nullable=False),
-    Column("filed", "partial-date", "Date filed: YYYY-MM-DD, YYYY-MM or YYYY."),
-    Column("decided", "partial-date", "Date decided."),
-    Column("stage", "string", "Stage.", _enum(CaseStage.choices), nullable=False),
-    Column("outcome", "string", "The outcome in one line.", nullable=False),
-    Column("summary", "string", "The tracker's summary.", nullable=False),
-    Column("judgment_url", "string", "Link to the judgment, where public.", nullable=False),
-    Column("agreements", "list", "Slugs of the published agreements it concerns.", nullable=False),
+    Column(
+        "docket",
+        "string",
+        pgettext_lazy("data dictionary", "Docket or case number."),
+        nullable=False,
+    ),
+    Column(
+        "citation", "string", pgettext_lazy("data dictionary", "Neutral citation."), nullable=False
+    ),
+    Column(
+        "filed",
+        "partial-date",
+        pgettext_lazy("data dictionary", "Date filed: YYYY-MM-DD, YYYY-MM or YYYY."),
+    ),
+    Column("decided", "partial-date", pgettext_lazy("data dictionary", "Date decided.")),
+    Column(
+        "stage",
+        "string",
+        pgettext_lazy("data dictionary", "Stage."),
+        _enum(CaseStage.choices),
+        nullable=False,
+    ),
+    Column(
+        "outcome",
+        "string",
+        pgettext_lazy("data dictionary", "The outcome in one line."),
+        nullable=False,
+    ),
+    Column(
+        "summary",
+        "string",
+        pgettext_lazy("data dictionary", "The tracker's summary."),
+        nullable=False,
+    ),
+    Column(
+        "judgment_url",
+        "string",
+        pgettext_lazy("data dictionary", "Link to the judgment, where public."),
+        nullable=False,
+    ),
+    Column(
+        "agreements",
+        "list",
+        pgettext_lazy("data dictionary", "Slugs of the published agreements it concerns."),
+        nullable=False,
+    ),
     Column(
         "rulings",
         "list",
-        "Its rulings, oldest first, each as “date kind” (kinds: "
-        + ", ".join(_enum(RulingKind.choices))
-        + ").",
+        format_lazy(
+            pgettext_lazy(
+                "data dictionary",
+                "Its rulings, oldest first, each as “date kind” (kinds: {kinds}).",
+            ),
+            kinds=", ".join(_enum(RulingKind.choices)),
+        ),
         nullable=False,
     ),
-    Column("sources", "list", "URLs of the sources on the case.", nullable=False),
-    Column("updated_at", "string", "When the record last changed (ISO 8601).", nullable=False),
+    Column(
+        "sources",
+        "list",
+        pgettext_lazy("data dictionary", "URLs of the sources on the case."),
+        nullable=False,
+    ),
+    Column(
+        "updated_at",
+        "string",
+        pgettext_lazy("data dictionary", "When the record last changed (ISO 8601)."),
+        nullable=False,
+    ),
 ]
 
 
@@ -580,34 +830,99 @@ def copy_csv_response(queryset, columns, filename, using="default"):
 # --- timeline events and court rulings (the data releases, agreements/releases.py) --------------
 
 EVENT_COLUMNS = [
-    Column("id", "integer", "Stable identifier of the event.", nullable=False),
-    Column("agreement", "string", "Slug of the agreement whose timeline it is on.", nullable=False),
-    Column("url", "string", "Address of the agreement's page, where it is shown.", nullable=False),
-    Column("date", "partial-date", "Date: YYYY-MM-DD, YYYY-MM or YYYY.", nullable=False),
-    Column("kind", "string", "What happened.", _enum(EventKind.choices), nullable=False),
-    Column("description", "string", "Description.", nullable=False),
+    Column(
+        "id",
+        "integer",
+        pgettext_lazy("data dictionary", "Stable identifier of the event."),
+        nullable=False,
+    ),
+    Column(
+        "agreement",
+        "string",
+        pgettext_lazy("data dictionary", "Slug of the agreement whose timeline it is on."),
+        nullable=False,
+    ),
+    Column(
+        "url",
+        "string",
+        pgettext_lazy("data dictionary", "Address of the agreement's page, where it is shown."),
+        nullable=False,
+    ),
+    Column(
+        "date",
+        "partial-date",
+        pgettext_lazy("data dictionary", "Date: YYYY-MM-DD, YYYY-MM or YYYY."),
+        nullable=False,
+    ),
+    Column(
+        "kind",
+        "string",
+        pgettext_lazy("data dictionary", "What happened."),
+        _enum(EventKind.choices),
+        nullable=False,
+    ),
+    Column(
+        "description", "string", pgettext_lazy("data dictionary", "Description."), nullable=False
+    ),
     Column(
         "court_case",
         "string",
-        "For a court ruling: slug of the published court case it was made in.",
+        pgettext_lazy(
+            "data dictionary",
+            "For a court ruling: slug of the published court case it was made in.",
+        ),
     ),
-    Column("sources", "list", "URLs of the sources.", nullable=False),
+    Column(
+        "sources", "list", pgettext_lazy("data dictionary", "URLs of the sources."), nullable=False
+    ),
 ]
 
 RULING_COLUMNS = [
-    Column("id", "integer", "Stable identifier of the ruling.", nullable=False),
-    Column("case", "string", "Slug of the court case.", nullable=False),
-    Column("url", "string", "Address of the case's page, where it is shown.", nullable=False),
-    Column("date", "partial-date", "Date: YYYY-MM-DD, YYYY-MM or YYYY.", nullable=False),
-    Column("kind", "string", "Kind of ruling.", _enum(RulingKind.choices), nullable=False),
+    Column(
+        "id",
+        "integer",
+        pgettext_lazy("data dictionary", "Stable identifier of the ruling."),
+        nullable=False,
+    ),
+    Column(
+        "case",
+        "string",
+        pgettext_lazy("data dictionary", "Slug of the court case."),
+        nullable=False,
+    ),
+    Column(
+        "url",
+        "string",
+        pgettext_lazy("data dictionary", "Address of the case's page, where it is shown."),
+        nullable=False,
+    ),
+    Column(
+        "date",
+        "partial-date",
+        pgettext_lazy("data dictionary", "Date: YYYY-MM-DD, YYYY-MM or YYYY."),
+        nullable=False,
+    ),
+    Column(
+        "kind",
+        "string",
+        pgettext_lazy("data dictionary", "Kind of ruling."),
+        _enum(RulingKind.choices),
+        nullable=False,
+    ),
     Column(
         "court",
         "string",
-        "The court that ruled; empty when it is the case's court.",
+        pgettext_lazy(
+            "data dictionary", "The court that ruled; empty when it is the case's court."
+        ),
         nullable=False,
     ),
-    Column("description", "string", "Description.", nullable=False),
-    Column("sources", "list", "URLs of the sources.", nullable=False),
+    Column(
+        "description", "string", pgettext_lazy("data dictionary", "Description."), nullable=False
+    ),
+    Column(
+        "sources", "list", pgettext_lazy("data dictionary", "URLs of the sources."), nullable=False
+    ),
 ]
 
 

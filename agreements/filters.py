@@ -7,8 +7,12 @@ from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import ExtractYear
+from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
+from agreements import l10n
 from agreements.models import (
     Agreement,
     AgreementKind,
@@ -21,6 +25,7 @@ from agreements.models import (
     SourceKind,
     Transfer,
 )
+from agreements.translations import translated
 from tracker.caching import memoize
 
 MAX_QUERY_LENGTH = 200
@@ -49,15 +54,38 @@ class CodeChoiceField(forms.ModelChoiceField):
         return super().to_python(value)
 
 
+class CountryChoiceIterator(forms.models.ModelChoiceIterator):
+    """The countries in the alphabetical order of their names in the page's language."""
+
+    def __iter__(self):
+        if l10n.is_default_language():
+            yield from super().__iter__()
+            return
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        countries = sorted(self.queryset, key=lambda country: l10n.sort_key(country.local_name))
+        for country in countries:
+            yield self.choice(country)
+
+
+class CountryChoiceField(CodeChoiceField):
+    """Countries named in the page's language: "Rwanda", "Ruanda"."""
+
+    iterator = CountryChoiceIterator
+
+    def label_from_instance(self, obj):
+        return obj.local_name
+
+
 class CountryFilter(django_filters.ModelChoiceFilter):
     """A country by its ISO code, in either case: ?country=sv or ?country=SV."""
 
-    field_class = CodeChoiceField
+    field_class = CountryChoiceField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("queryset", Country.objects.all())
         kwargs.setdefault("to_field_name", "code")
-        kwargs.setdefault("empty_label", "Any country")
+        kwargs.setdefault("empty_label", _("Any country"))
         kwargs.setdefault("max_length", 2)
         kwargs.setdefault("uppercase", True)
         super().__init__(*args, **kwargs)
@@ -86,7 +114,7 @@ class DateRangeForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
-            raise forms.ValidationError("The start date must not be after the end date.")
+            raise forms.ValidationError(gettext("The start date must not be after the end date."))
         return cleaned
 
 
@@ -145,29 +173,31 @@ class YearFilter(django_filters.NumberFilter):
 
 class AgreementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="search", label="Text in title or summary", **_text_field_kwargs()
+        method="search", label=_("Text in title or summary"), **_text_field_kwargs()
     )
     country = CountryFilter(
-        label="Country (either side)",
+        label=_("Country (either side)"),
         method=_country_either_side("sending_country", "receiving_country"),
     )
-    sending_country = CountryFilter(field_name="sending_country", label="Sending country")
-    receiving_country = CountryFilter(field_name="receiving_country", label="Receiving country")
+    sending_country = CountryFilter(field_name="sending_country", label=_("Sending country"))
+    receiving_country = CountryFilter(field_name="receiving_country", label=_("Receiving country"))
     status = django_filters.MultipleChoiceFilter(
         choices=AgreementStatus.choices,
         widget=forms.CheckboxSelectMultiple,
-        label="Status",
+        label=_("Status"),
     )
     kind = django_filters.ChoiceFilter(
-        choices=AgreementKind.choices, empty_label="Any kind", label="Kind"
+        choices=AgreementKind.choices,
+        empty_label=pgettext_lazy("kind of instrument", "Any kind"),
+        label=_("Kind"),
     )
     # first_date is annotated by AgreementQuerySet.with_first_date().
-    date_from = _date_filter("gte", "Dated from", "first_date")
-    date_to = _date_filter("lte", "Dated to", "first_date")
+    date_from = _date_filter("gte", _("Dated from"), "first_date")
+    date_to = _date_filter("lte", _("Dated to"), "first_date")
     year = YearFilter(
         field_name="first_date",
         lookup_expr="year",
-        label="Year (earliest known date)",
+        label=_("Year (earliest known date)"),
         min_value=1900,
         max_value=2100,
         widget=forms.NumberInput(attrs={"min": 1900, "max": 2100}),
@@ -181,19 +211,21 @@ class AgreementFilter(django_filters.FilterSet):
         ),
         # Ascending labels are keyed by field, descending ones by "-param" (django-filter).
         field_labels={
-            "updated_at": "Least recently updated",
-            "-updated": "Recently updated",
-            "first_date": "Oldest first",
-            "-date": "Newest first",
-            "title": "Title A–Z",
-            "-title": "Title Z–A",
-            "status": "Status, from reported to ended",
-            "-status": "Status, from ended to reported",
+            "updated_at": _("Least recently updated"),
+            "-updated": _("Recently updated"),
+            "first_date": _("Oldest first"),
+            "-date": _("Newest first"),
+            # Translators: Alphabetical order, first to last letter of your alphabet.
+            "title": _("Title A–Z"),
+            # Translators: Alphabetical order, last to first letter of your alphabet.
+            "-title": _("Title Z–A"),
+            "status": _("Status, from reported to ended"),
+            "-status": _("Status, from ended to reported"),
         },
         # The lifecycle, as AgreementStatus lists it: reported ... in force ... terminated.
         orders={"status": AgreementStatus.values},
-        label="Sort by",
-        empty_label="Recently updated",
+        label=_("Sort by"),
+        empty_label=_("Recently updated"),
         default="-updated",
     )
 
@@ -269,7 +301,9 @@ class AgreementFilter(django_filters.FilterSet):
                 options.append(
                     {
                         "value": value,
-                        "label": row[label_path] if label_path else labels.get(value, value),
+                        "label": l10n.country_name(value, row[label_path])
+                        if label_path
+                        else labels.get(value, value),
                         "count": row["count"],
                         "selected": value in selected,
                     }
@@ -291,7 +325,7 @@ class AgreementFilter(django_filters.FilterSet):
 
 class AgreementChoiceField(CodeChoiceField):
     def label_from_instance(self, obj):
-        return obj.title
+        return translated(obj, "title")[0]
 
 
 class AgreementChoiceFilter(django_filters.ModelChoiceFilter):
@@ -303,14 +337,14 @@ class AgreementChoiceFilter(django_filters.ModelChoiceFilter):
         kwargs.setdefault("queryset", Agreement.objects.published().order_by("title"))
         kwargs.setdefault("to_field_name", "slug")
         kwargs.setdefault("max_length", 100)
-        kwargs.setdefault("empty_label", "Any agreement")
-        kwargs.setdefault("label", "Agreement")
+        kwargs.setdefault("empty_label", _("Any agreement"))
+        kwargs.setdefault("label", _("Agreement"))
         super().__init__(*args, **kwargs)
 
 
 ONWARD_CHOICES = [
-    ("yes", "Onward removals only"),
-    ("no", "First transfers only (no onward removals)"),
+    ("yes", _("Onward removals only")),
+    ("no", _("First transfers only (no onward removals)")),
 ]
 
 
@@ -325,33 +359,35 @@ def _onward_removals(queryset, name, value):
 
 class TransferFilter(django_filters.FilterSet):
     country = CountryFilter(
-        label="Country (either side)",
+        label=_("Country (either side)"),
         method=_country_either_side("from_country", "to_country"),
     )
-    from_country = CountryFilter(field_name="from_country", label="From")
-    to_country = CountryFilter(field_name="to_country", label="To")
-    nationality = CountryFilter(field_name="nationalities", label="Nationality")
+    # Translators: The country a transfer left.
+    from_country = CountryFilter(field_name="from_country", label=pgettext_lazy("transfer", "From"))
+    # Translators: The country a transfer went to.
+    to_country = CountryFilter(field_name="to_country", label=pgettext_lazy("transfer", "To"))
+    nationality = CountryFilter(field_name="nationalities", label=_("Nationality"))
     agreement = AgreementChoiceFilter()
-    date_from = _date_filter("gte", "From date", "date")
-    date_to = _date_filter("lte", "To date", "date")
+    date_from = _date_filter("gte", _("From date"), "date")
+    date_to = _date_filter("lte", _("To date"), "date")
     # A choice, not a checkbox: "?onward=yes" reads plainly in a shared link, and any other
     # value is the form's "Select a valid choice" rather than a silent "no".
     onward = django_filters.ChoiceFilter(
         choices=ONWARD_CHOICES,
-        empty_label="All transfers",
-        label="Onward removals",
+        empty_label=_("All transfers"),
+        label=_("Onward removals"),
         method=_onward_removals,
     )
     ordering = NullsLastOrderingFilter(
         fields=(("date", "date"), ("people", "people")),
         field_labels={
-            "date": "Oldest first",
-            "-date": "Newest first",
-            "people": "Fewest people",
-            "-people": "Most people",
+            "date": _("Oldest first"),
+            "-date": _("Newest first"),
+            "people": _("Fewest people"),
+            "-people": _("Most people"),
         },
-        label="Sort by",
-        empty_label="Newest first",
+        label=_("Sort by"),
+        empty_label=_("Newest first"),
         default="-date",
     )
 
@@ -370,9 +406,19 @@ class TransferFilter(django_filters.FilterSet):
         if published > self.AGREEMENT_MENU_LIMIT:
             field = self.form.fields["agreement"]
             field.widget = forms.TextInput(
-                attrs={"maxlength": 100, "placeholder": "e.g. us-el-salvador-2025"}
+                attrs={
+                    "maxlength": 100,
+                    # Translators: A text box's placeholder; keep the example (a short name) as it is.
+                    "placeholder": gettext("e.g. %(example)s") % {"example": "us-el-salvador-2025"},
+                }
             )
-            field.help_text = "The agreement's short name, as in its address: /agreements/<name>/"
+            # "/agreements/<name>/", with the language's prefix ("/es/agreements/<nombre>/").
+            # Translators: Stands for an agreement's short name in its address: /agreements/<name>/
+            slot = "<{}>".format(pgettext("placeholder in an address", "name"))
+            address = reverse("agreement-detail", kwargs={"slug": "SLUG"}).replace("SLUG", slot)
+            field.help_text = gettext(
+                "The agreement's short name, as in its address: %(address)s"
+            ) % {"address": address}
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
@@ -381,10 +427,12 @@ class TransferFilter(django_filters.FilterSet):
 
 class SourceFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="search", label="Text in title or publisher", **_text_field_kwargs()
+        method="search", label=_("Text in title or publisher"), **_text_field_kwargs()
     )
     kind = django_filters.ChoiceFilter(
-        choices=SourceKind.choices, empty_label="Any kind", label="Kind"
+        choices=SourceKind.choices,
+        empty_label=pgettext_lazy("kind of source", "Any kind"),
+        label=_("Kind"),
     )
 
     class Meta:
@@ -408,28 +456,30 @@ def _published_courts():
 
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="search", label="Text in name, citation, court or outcome", **_text_field_kwargs()
+        method="search", label=_("Text in name, citation, court or outcome"), **_text_field_kwargs()
     )
-    country = CountryFilter(label="Country (its courts or its agreements)", method="involving")
+    country = CountryFilter(label=_("Country (its courts or its agreements)"), method="involving")
     agreement = AgreementChoiceFilter(field_name="agreements")
     court = django_filters.ChoiceFilter(
-        choices=_published_courts, empty_label="Any court", label="Court"
+        choices=_published_courts, empty_label=_("Any court"), label=_("Court")
     )
     stage = django_filters.ChoiceFilter(
-        choices=CaseStage.choices, empty_label="Any stage", label="Stage"
+        choices=CaseStage.choices, empty_label=_("Any stage"), label=_("Stage")
     )
     ordering = NullsLastOrderingFilter(
         fields=(("decided_on", "decided"), ("filed_on", "filed"), ("name", "name")),
         field_labels={
-            "decided_on": "Decided, oldest first",
-            "-decided": "Decided, newest first",
-            "filed_on": "Filed, oldest first",
-            "-filed": "Filed, newest first",
-            "name": "Name A–Z",
-            "-name": "Name Z–A",
+            "decided_on": _("Decided, oldest first"),
+            "-decided": _("Decided, newest first"),
+            "filed_on": _("Filed, oldest first"),
+            "-filed": _("Filed, newest first"),
+            # Translators: Alphabetical order, first to last letter of your alphabet.
+            "name": _("Name A–Z"),
+            # Translators: Alphabetical order, last to first letter of your alphabet.
+            "-name": _("Name Z–A"),
         },
-        label="Sort by",
-        empty_label="Filed, newest first",
+        label=_("Sort by"),
+        empty_label=_("Filed, newest first"),
         default="-filed",
     )
 
@@ -453,7 +503,7 @@ class CaseFilter(django_filters.FilterSet):
 
 class CountryListFilter(django_filters.FilterSet):
     region = django_filters.ChoiceFilter(
-        choices=Region.choices, empty_label="Any region", label="Region"
+        choices=Region.choices, empty_label=_("Any region"), label=_("Region")
     )
 
     class Meta:

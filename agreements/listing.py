@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import F, Max, Min, OuterRef, Subquery
+from django.utils import translation
 
+from agreements import l10n
 from agreements.exports import joined
-from agreements.models import ReportedFigure, Transfer, TransferDisplay, fast_reverse
+from agreements.models import Country, ReportedFigure, Transfer, TransferDisplay, fast_reverse
+from tracker.caching import memoize
 
 
 @dataclass(frozen=True)
@@ -22,16 +25,18 @@ class TransferRow(TransferDisplay):
     date_precision: str
     people: int | None
     people_is_minimum: bool
-    agreement_title: str | None
+    agreement_title: str | None  # the English (the record's)
     agreement_slug: str | None
     from_code: str
-    from_name: str
+    from_name: str  # the country's name in the page's language
     to_code: str
     to_name: str
-    nationality_names: tuple[str, ...]
+    nationality_names: tuple[str, ...]  # in the page's language, in its alphabetical order
     figure_low: int | None
     figure_high: int | None
     is_onward: bool  # continues a published transfer (TransferQuerySet.onward)
+    # The agreement's title in the page's language, if it has one (agreements.translations).
+    agreement_title_local: str | None = None
 
     def get_absolute_url(self):
         return fast_reverse("transfer-detail", "pk", self.id)
@@ -75,25 +80,46 @@ def first_rows(queryset, limit):
     return rows_for(list(queryset.values_list("pk", flat=True)[:limit]))
 
 
+def _local_names():
+    """{code: name in the page's language} for every country."""
+    return {country.code: country.local_name for country in Country.objects.only("code", "name")}
+
+
 def rows_for(ids):
-    """TransferRows for these transfer ids, in the same order."""
+    """TransferRows for these transfer ids, in the same order, with the countries named in the
+    page's language."""
     if not ids:
         return []
+    english = l10n.is_default_language()
+    # "|"-separated; no country name has one. Other languages name them from their codes.
+    nationalities = (
+        {"names": joined("nationalities__name")}
+        if english
+        else {"codes": joined("nationalities__code")}
+    )
     figures = ReportedFigure.objects.filter(transfer=OuterRef("pk")).order_by().values("transfer")
     values = (
         Transfer.objects.filter(pk__in=ids)
         .values("id", "date", "date_precision", "people", "people_is_minimum", **_FIELDS)
         .annotate(
-            names=joined("nationalities__name"),  # "|"-separated; no country name has one
+            **nationalities,
             figure_low=Subquery(figures.annotate(low=Min("people")).values("low")),
             figure_high=Subquery(figures.annotate(high=Max("people")).values("high")),
             is_onward=Transfer.objects.continues_any(Transfer.objects.published()),
         )
     )
+    if not english:
+        language = translation.get_language()
+        values = values.annotate(agreement_title_local=F(f"agreement__title_{language}"))
+    local = {} if english else memoize("country-local-names", _local_names)
     rows = {}
     for row in values:
-        names = row.pop("names")
-        rows[row["id"]] = TransferRow(
-            **row, nationality_names=tuple(filter(None, names.split("|")))
-        )
+        if english:
+            names = tuple(filter(None, row.pop("names").split("|")))
+        else:
+            row["from_name"] = l10n.country_name(row["from_code"], row["from_name"])
+            row["to_name"] = l10n.country_name(row["to_code"], row["to_name"])
+            codes = filter(None, row.pop("codes").split("|"))
+            names = tuple(sorted((local.get(code, code) for code in codes), key=l10n.sort_key))
+        rows[row["id"]] = TransferRow(**row, nationality_names=names)
     return [rows[pk] for pk in ids]

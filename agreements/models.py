@@ -12,8 +12,11 @@ from django.db import models
 from django.db.models import Count, Exists, F, Func, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractYear, Least
 from django.urls import get_script_prefix, reverse
+from django.utils.translation import get_language, gettext, ngettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from agreements import l10n
 from agreements.dates import (
     DatePrecision,
     format_partial_date,
@@ -21,6 +24,7 @@ from agreements.dates import (
     precision_constraint,
     truncate_to_precision,
 )
+from agreements.translations import translated, translation_field_names
 
 SEARCH_CONFIG = "english"
 
@@ -83,41 +87,48 @@ class TransferDisplay:
     @property
     def people_display(self):
         if self.people is None:
-            return "Unknown"
-        return f"at least {self.people:,}" if self.people_is_minimum else f"{self.people:,}"
+            return gettext("Unknown")
+        count = l10n.number(self.people)
+        return gettext("at least %(count)s") % {"count": count} if self.people_is_minimum else count
 
     @property
     def people_phrase(self):
         """In a sentence: "an unknown number of people", "at least 5 people", "1 person"."""
         if self.people is None:
-            return "an unknown number of people"
-        noun = "person" if self.people == 1 else "people"
-        return f"{self.people_display} {noun}"
+            return gettext("an unknown number of people")
+        values = {"count": l10n.number(self.people)}
+        if self.people_is_minimum:
+            return (
+                ngettext("at least %(count)s person", "at least %(count)s people", self.people)
+                % values
+            )
+        return ngettext("%(count)s person", "%(count)s people", self.people) % values
 
 
 _PLACEHOLDER = "9876543210123"  # matches both the slug and the int converter
 
 
 @functools.cache
-def _url_template(name, kwarg, script_prefix):
+def _url_template(name, kwarg, script_prefix, language):
+    # The language is part of the key: pages are under /es/, /fr/, /ar/ in those languages.
     return reverse(name, kwargs={kwarg: _PLACEHOLDER})
 
 
 def fast_reverse(name, kwarg, value):
     """reverse() for a URL with one slug-like argument, resolved once per pattern: list pages
     link every row to its record, and reverse() costs more than the rest of the row."""
-    template = _url_template(name, kwarg, get_script_prefix())
+    template = _url_template(name, kwarg, get_script_prefix(), get_language())
     return template.replace(_PLACEHOLDER, str(value))
 
 
 class Region(models.TextChoices):
-    AFRICA = "africa", "Africa"
-    ASIA = "asia", "Asia"
-    EUROPE = "europe", "Europe"
-    NORTH_AMERICA = "north_america", "North America"
-    SOUTH_AMERICA = "south_america", "South America"
-    OCEANIA = "oceania", "Oceania"
-    ANTARCTICA = "antarctica", "Antarctica"
+    AFRICA = "africa", _("Africa")
+    ASIA = "asia", _("Asia")
+    EUROPE = "europe", _("Europe")
+    NORTH_AMERICA = "north_america", _("North America")
+    SOUTH_AMERICA = "south_america", _("South America")
+    OCEANIA = "oceania", _("Oceania")
+    ANTARCTICA = "antarctica", _("Antarctica")
 
 
 class CountryQuerySet(models.QuerySet):
@@ -169,56 +180,82 @@ class Country(models.Model):
     def get_absolute_url(self):
         return fast_reverse("country-detail", "code", self.code.lower())
 
+    @property
+    def local_name(self):
+        """The name in the page's language (CLDR), for readers; `name` is the record's."""
+        return l10n.country_name(self.code, self.name)
+
+    display_name = local_name
+
 
 class AgreementKind(models.TextChoices):
-    MEMORANDUM = "memorandum_of_understanding", "Memorandum of understanding"
-    FORMAL_AGREEMENT = "formal_agreement", "Formal agreement"
-    SAFE_THIRD_COUNTRY = "safe_third_country_agreement", "Safe third country agreement"
-    PROTOCOL = "protocol", "Protocol"
-    EXCHANGE_OF_LETTERS = "exchange_of_letters", "Exchange of letters"
-    POLITICAL_STATEMENT = "political_statement", "Political statement"
-    INFORMAL_ARRANGEMENT = "informal_arrangement", "Informal or verbal arrangement"
-    UNKNOWN = "unknown", "Unknown"
+    MEMORANDUM = (
+        "memorandum_of_understanding",
+        pgettext_lazy("kind of instrument", "Memorandum of understanding"),
+    )
+    FORMAL_AGREEMENT = "formal_agreement", pgettext_lazy("kind of instrument", "Formal agreement")
+    SAFE_THIRD_COUNTRY = (
+        "safe_third_country_agreement",
+        pgettext_lazy("kind of instrument", "Safe third country agreement"),
+    )
+    PROTOCOL = "protocol", pgettext_lazy("kind of instrument", "Protocol")
+    EXCHANGE_OF_LETTERS = (
+        "exchange_of_letters",
+        pgettext_lazy("kind of instrument", "Exchange of letters"),
+    )
+    POLITICAL_STATEMENT = (
+        "political_statement",
+        pgettext_lazy("kind of instrument", "Political statement"),
+    )
+    INFORMAL_ARRANGEMENT = (
+        "informal_arrangement",
+        pgettext_lazy("kind of instrument", "Informal or verbal arrangement"),
+    )
+    UNKNOWN = "unknown", pgettext_lazy("kind of instrument", "Unknown")
 
 
 class LegalBindingness(models.TextChoices):
-    BINDING = "binding", "Binding"
-    NON_BINDING = "non_binding", "Non-binding"
-    UNCLEAR = "unclear", "Unclear"
+    BINDING = "binding", pgettext_lazy("legally binding", "Binding")
+    NON_BINDING = "non_binding", pgettext_lazy("legally binding", "Non-binding")
+    UNCLEAR = "unclear", pgettext_lazy("legally binding", "Unclear")
 
 
 class TextDisclosure(models.TextChoices):
-    PUBLISHED = "published", "Published"
-    LEAKED = "leaked", "Leaked"
-    UNDISCLOSED = "undisclosed", "Undisclosed"
+    PUBLISHED = "published", pgettext_lazy("agreement text", "Published")
+    LEAKED = "leaked", pgettext_lazy("agreement text", "Leaked")
+    UNDISCLOSED = "undisclosed", pgettext_lazy("agreement text", "Undisclosed")
 
 
 class AgreementStatus(models.TextChoices):
-    REPORTED = "reported", "Reported"
-    UNDER_NEGOTIATION = "under_negotiation", "Under negotiation"
-    ANNOUNCED = "announced", "Announced"
-    SIGNED = "signed", "Signed"
-    IN_FORCE = "in_force", "In force"
-    SUSPENDED = "suspended", "Suspended"
-    STRUCK_DOWN = "struck_down", "Struck down"
-    TERMINATED = "terminated", "Terminated"
-    DENIED = "denied", "Denied"
+    # Translators: Where an agreement stands, shown as a badge beside it: agree with "agreement".
+    REPORTED = "reported", pgettext_lazy("agreement status", "Reported")
+    UNDER_NEGOTIATION = "under_negotiation", pgettext_lazy("agreement status", "Under negotiation")
+    ANNOUNCED = "announced", pgettext_lazy("agreement status", "Announced")
+    SIGNED = "signed", pgettext_lazy("agreement status", "Signed")
+    IN_FORCE = "in_force", pgettext_lazy("agreement status", "In force")
+    SUSPENDED = "suspended", pgettext_lazy("agreement status", "Suspended")
+    STRUCK_DOWN = "struck_down", pgettext_lazy("agreement status", "Struck down")
+    TERMINATED = "terminated", pgettext_lazy("agreement status", "Terminated")
+    DENIED = "denied", pgettext_lazy("agreement status", "Denied")
 
 
 class SourceKind(models.TextChoices):
-    NEWS = "news", "News"
-    GOVERNMENT = "government", "Government"
-    COURT = "court", "Court"
-    NGO = "ngo", "NGO"
-    INTERNATIONAL_ORGANISATION = "international_organisation", "International organisation"
-    OTHER = "other", "Other"
+    NEWS = "news", pgettext_lazy("kind of source", "News")
+    GOVERNMENT = "government", pgettext_lazy("kind of source", "Government")
+    COURT = "court", pgettext_lazy("kind of source", "Court")
+    NGO = "ngo", pgettext_lazy("kind of source", "NGO")
+    INTERNATIONAL_ORGANISATION = (
+        "international_organisation",
+        pgettext_lazy("kind of source", "International organisation"),
+    )
+    OTHER = "other", pgettext_lazy("kind of source", "Other")
 
 
 class PublicationState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    IN_REVIEW = "in_review", "In review"
-    PUBLISHED = "published", "Published"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    DRAFT = "draft", pgettext_lazy("publication state", "Draft")
+    IN_REVIEW = "in_review", pgettext_lazy("publication state", "In review")
+    PUBLISHED = "published", pgettext_lazy("publication state", "Published")
+    WITHDRAWN = "withdrawn", pgettext_lazy("publication state", "Withdrawn")
 
 
 # States an editor may move a record between; publishing and withdrawing need a publisher.
@@ -350,11 +387,15 @@ class LinkHealth(models.TextChoices):
     about the link at all: it is reported as "unreachable" and never stored, so it cannot make
     a link dead nor hide the last real result."""
 
-    OK = "ok", "Working"
-    MOVED = "moved", "Moved"  # it answers, after redirects, at another address
-    BLOCKED = "blocked", "Refuses automated checks"  # 401, 403, 429: paywalls and bot walls
-    ERROR = "error", "Server error"  # 5xx, a redirect loop: dead only if it lasts
-    DEAD = "dead", "Dead"  # 404, 410 and other 4xx, or an error on ERRORS_BEFORE_DEAD checks
+    OK = "ok", pgettext_lazy("link health", "Working")
+    # It answers, after redirects, at another address.
+    MOVED = "moved", pgettext_lazy("link health", "Moved")
+    # 401, 403, 429: paywalls and bot walls.
+    BLOCKED = "blocked", pgettext_lazy("link health", "Refuses automated checks")
+    # 5xx, a redirect loop: dead only if it lasts.
+    ERROR = "error", pgettext_lazy("link health", "Server error")
+    # 404, 410 and other 4xx, or an error on ERRORS_BEFORE_DEAD checks.
+    DEAD = "dead", pgettext_lazy("link health", "Dead")
 
 
 class LinkCheck(models.Model):
@@ -460,7 +501,8 @@ class AgreementQuerySet(models.QuerySet):
 
     # What a row of includes/agreement_table.html shows: not the long texts.
     TABLE_FIELDS = (
-        "id", "title", "slug", "status", "kind", "publication_state", "updated_at",
+        "id", "title", *translation_field_names("title"),
+        "slug", "status", "kind", "publication_state", "updated_at",
         "sending_country__id", "sending_country__code", "sending_country__name",
         "receiving_country__id", "receiving_country__code", "receiving_country__name",
         # The date column: the earliest of these, at its precision (Agreement.first_dated).
@@ -531,6 +573,13 @@ class Agreement(ReviewedRecord):
     )
 
     summary = models.TextField(blank=True)
+    # Translations (agreements/translations.py): blank where there is none.
+    title_es = models.CharField("title (Spanish)", max_length=300, blank=True)
+    title_fr = models.CharField("title (French)", max_length=300, blank=True)
+    title_ar = models.CharField("title (Arabic)", max_length=300, blank=True)
+    summary_es = models.TextField("summary (Spanish)", blank=True)
+    summary_fr = models.TextField("summary (French)", blank=True)
+    summary_ar = models.TextField("summary (Arabic)", blank=True)
     compensation_amount = models.DecimalField(
         max_digits=16, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
@@ -624,6 +673,11 @@ class Agreement(ReviewedRecord):
     def get_absolute_url(self):
         return fast_reverse("agreement-detail", "slug", self.slug)
 
+    @property
+    def display_name(self):
+        """The title in the page's language (agreements.translations), for readers."""
+        return translated(self, "title")[0]
+
     def clean(self):
         # Store partial dates canonically instead of refusing "2025-03-16, month precision".
         for name in AGREEMENT_DATE_FIELDS:
@@ -658,10 +712,10 @@ class Agreement(ReviewedRecord):
     def key_dates(self):
         """(label, formatted date) for each known date, in the order they happen."""
         labels = {
-            "announced": "Announced",
-            "signed": "Signed",
-            "in_force": "In force",
-            "ended": "Ended",
+            "announced": pgettext("date of an agreement", "Announced"),
+            "signed": pgettext("date of an agreement", "Signed"),
+            "in_force": pgettext("date of an agreement", "In force"),
+            "ended": pgettext("date of an agreement", "Ended"),
         }
         return [
             (labels[name], self.dated(name))
@@ -671,17 +725,18 @@ class Agreement(ReviewedRecord):
 
 
 class EventKind(models.TextChoices):
-    NEGOTIATIONS = "negotiations", "Negotiations reported"
-    REPORTED = "reported", "Reported"
-    ANNOUNCED = "announced", "Announced"
-    SIGNED = "signed", "Signed"
-    IN_FORCE = "in_force", "Entered into force"
-    FIRST_TRANSFER = "first_transfer", "First transfer"
-    COURT_RULING = "court_ruling", "Court ruling"
-    SUSPENDED = "suspended", "Suspended"
-    TERMINATED = "terminated", "Terminated"
-    DENIED = "denied", "Denied"
-    OTHER = "other", "Other"
+    # Translators: What happened on a date in an agreement's timeline: an event, not a status.
+    NEGOTIATIONS = "negotiations", pgettext_lazy("timeline event", "Negotiations reported")
+    REPORTED = "reported", pgettext_lazy("timeline event", "Reported")
+    ANNOUNCED = "announced", pgettext_lazy("timeline event", "Announced")
+    SIGNED = "signed", pgettext_lazy("timeline event", "Signed")
+    IN_FORCE = "in_force", pgettext_lazy("timeline event", "Entered into force")
+    FIRST_TRANSFER = "first_transfer", pgettext_lazy("timeline event", "First transfer")
+    COURT_RULING = "court_ruling", pgettext_lazy("timeline event", "Court ruling")
+    SUSPENDED = "suspended", pgettext_lazy("timeline event", "Suspended")
+    TERMINATED = "terminated", pgettext_lazy("timeline event", "Terminated")
+    DENIED = "denied", pgettext_lazy("timeline event", "Denied")
+    OTHER = "other", pgettext_lazy("timeline event", "Other")
 
 
 class AgreementEvent(models.Model):
@@ -694,6 +749,10 @@ class AgreementEvent(models.Model):
         max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
     )
     description = models.TextField()
+    # Translations (agreements/translations.py): blank where there is none.
+    description_es = models.TextField("description (Spanish)", blank=True)
+    description_fr = models.TextField("description (French)", blank=True)
+    description_ar = models.TextField("description (Arabic)", blank=True)
     # PROTECT: a case named by a timeline is withdrawn, not deleted (agreements/protection.py).
     court_case = models.ForeignKey(
         "CourtCase",
@@ -887,6 +946,10 @@ class Transfer(TransferDisplay, ReviewedRecord):
     )
     place = models.CharField("facility or place", max_length=200, blank=True)
     description = models.TextField(blank=True)
+    # Translations (agreements/translations.py): blank where there is none.
+    description_es = models.TextField("description (Spanish)", blank=True)
+    description_fr = models.TextField("description (French)", blank=True)
+    description_ar = models.TextField("description (Arabic)", blank=True)
     sources = models.ManyToManyField(Source, blank=True, related_name="transfers")
     # Onward removal (chain refoulement): the earlier transfer(s) that brought these people to
     # the country this transfer leaves. A database trigger (migration 0013) holds the rule that
@@ -952,6 +1015,11 @@ class Transfer(TransferDisplay, ReviewedRecord):
 
     def get_absolute_url(self):
         return fast_reverse("transfer-detail", "pk", self.pk)
+
+    @property
+    def display_name(self):
+        """str() with the countries named in the page's language, for readers."""
+        return f"{self.from_country.local_name} → {self.to_country.local_name}, {self.date_display}"
 
     @property
     def is_published(self):
@@ -1064,11 +1132,11 @@ class ReportedFigure(models.Model):
 
 
 class CaseStage(models.TextChoices):
-    PENDING = "pending", "Pending"
-    DECIDED = "decided", "Decided"
-    APPEALED = "appealed", "Decided, under appeal"
-    REFERRED = "referred", "Referred to a higher court"
-    CLOSED = "closed", "Closed without a ruling on the merits"
+    PENDING = "pending", pgettext_lazy("court case stage", "Pending")
+    DECIDED = "decided", pgettext_lazy("court case stage", "Decided")
+    APPEALED = "appealed", pgettext_lazy("court case stage", "Decided, under appeal")
+    REFERRED = "referred", pgettext_lazy("court case stage", "Referred to a higher court")
+    CLOSED = "closed", pgettext_lazy("court case stage", "Closed without a ruling on the merits")
 
 
 # Stages that say a court has decided: they need the decision's date.
@@ -1076,16 +1144,18 @@ DECIDED_STAGES = (CaseStage.DECIDED, CaseStage.APPEALED)
 
 
 class RulingKind(models.TextChoices):
-    FILING = "filing", "Case filed"
-    TRO = "tro", "Temporary restraining order"
-    INJUNCTION = "injunction", "Injunction"
-    STAY = "stay", "Stay"
-    ORDER = "order", "Order"
-    HEARING = "hearing", "Hearing"
-    OPINION = "opinion", "Advisory opinion"
-    JUDGMENT = "judgment", "Judgment"
-    APPEAL = "appeal", "Appeal decision"
-    OTHER = "other", "Other"
+    FILING = "filing", pgettext_lazy("kind of ruling", "Case filed")
+    # Translators: A US court order: emergency relief for a few days.
+    TRO = "tro", pgettext_lazy("kind of ruling", "Temporary restraining order")
+    INJUNCTION = "injunction", pgettext_lazy("kind of ruling", "Injunction")
+    # Translators: A court order putting another order or a removal on hold.
+    STAY = "stay", pgettext_lazy("kind of ruling", "Stay")
+    ORDER = "order", pgettext_lazy("kind of ruling", "Order")
+    HEARING = "hearing", pgettext_lazy("kind of ruling", "Hearing")
+    OPINION = "opinion", pgettext_lazy("kind of ruling", "Advisory opinion")
+    JUDGMENT = "judgment", pgettext_lazy("kind of ruling", "Judgment")
+    APPEAL = "appeal", pgettext_lazy("kind of ruling", "Appeal decision")
+    OTHER = "other", pgettext_lazy("kind of ruling", "Other")
 
 
 class CourtCaseQuerySet(models.QuerySet):
@@ -1148,6 +1218,13 @@ class CourtCase(ReviewedRecord):
         max_length=300, blank=True, help_text="One line: what the court decided (or “pending”)."
     )
     summary = models.TextField(blank=True)
+    # Translations (agreements/translations.py): blank where there is none.
+    outcome_es = models.CharField("outcome (Spanish)", max_length=300, blank=True)
+    outcome_fr = models.CharField("outcome (French)", max_length=300, blank=True)
+    outcome_ar = models.CharField("outcome (Arabic)", max_length=300, blank=True)
+    summary_es = models.TextField("summary (Spanish)", blank=True)
+    summary_fr = models.TextField("summary (French)", blank=True)
+    summary_ar = models.TextField("summary (Arabic)", blank=True)
     judgment_url = models.URLField(
         "link to the judgment", max_length=500, blank=True, help_text="Where it is public."
     )
@@ -1206,6 +1283,10 @@ class CourtCase(ReviewedRecord):
         return fast_reverse("case-detail", "slug", self.slug)
 
     @property
+    def display_name(self):
+        return self.name  # a proper name, as courts and reports cite it
+
+    @property
     def reference(self):
         """How to cite it: the neutral citation and the docket, either or both."""
         return "; ".join(part for part in (self.citation, self.docket) if part)
@@ -1250,6 +1331,10 @@ class CourtRuling(models.Model):
         max_length=200, blank=True, help_text="Leave empty when it is the case's court."
     )
     description = models.TextField()
+    # Translations (agreements/translations.py): blank where there is none.
+    description_es = models.TextField("description (Spanish)", blank=True)
+    description_fr = models.TextField("description (French)", blank=True)
+    description_ar = models.TextField("description (Arabic)", blank=True)
     sources = models.ManyToManyField(Source, blank=True, related_name="rulings")
     internal_notes = models.TextField(
         blank=True, help_text="For editors only; never shown publicly."

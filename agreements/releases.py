@@ -27,7 +27,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import pgettext_lazy
 
 from agreements import exports
 from agreements.models import (
@@ -58,7 +59,7 @@ class ReleaseError(Exception):
 class Table:
     name: str  # the files' stem: agreements.csv, agreements.json
     title: str
-    description: str
+    description: str  # lazily translated for /data/; English in the files (exports.english)
     columns: list
     key: str  # the column that identifies a record from one release to the next
     count_field: str  # DataRelease's column for its number of rows
@@ -115,8 +116,11 @@ def _countries():
 AGREEMENT_SOURCES = exports.Column(
     "sources",
     "list",
-    "URLs of the sources on the agreement itself (its events' sources are in events). In "
-    "releases only: the live download and the API do not have this column.",
+    pgettext_lazy(
+        "data dictionary",
+        "URLs of the sources on the agreement itself (its events' sources are in events). In "
+        "releases only: the live download and the API do not have this column.",
+    ),
     nullable=False,
 )
 
@@ -124,7 +128,7 @@ TABLES = [
     Table(
         "agreements",
         "Agreements",
-        "Published transfer agreements and arrangements.",
+        pgettext_lazy("data dictionary", "Published transfer agreements and arrangements."),
         [*exports.AGREEMENT_COLUMNS, AGREEMENT_SOURCES],
         "slug",
         "agreement_count",
@@ -138,7 +142,7 @@ TABLES = [
     Table(
         "events",
         "Timeline events",
-        "The dated timelines of the published agreements.",
+        pgettext_lazy("data dictionary", "The dated timelines of the published agreements."),
         exports.EVENT_COLUMNS,
         "id",
         "event_count",
@@ -148,7 +152,10 @@ TABLES = [
     Table(
         "transfers",
         "Transfers",
-        "Published transfers: movements of people from one country to another.",
+        pgettext_lazy(
+            "data dictionary",
+            "Published transfers: movements of people from one country to another.",
+        ),
         exports.TRANSFER_COLUMNS,
         "id",
         "transfer_count",
@@ -163,7 +170,7 @@ TABLES = [
     Table(
         "cases",
         "Court cases",
-        "Published court cases about the agreements.",
+        pgettext_lazy("data dictionary", "Published court cases about the agreements."),
         exports.CASE_COLUMNS,
         "slug",
         "case_count",
@@ -173,7 +180,7 @@ TABLES = [
     Table(
         "rulings",
         "Court rulings",
-        "The dated rulings of the published court cases.",
+        pgettext_lazy("data dictionary", "The dated rulings of the published court cases."),
         exports.RULING_COLUMNS,
         "id",
         "ruling_count",
@@ -183,7 +190,7 @@ TABLES = [
     Table(
         "sources",
         "Sources",
-        "Every source cited by a published record.",
+        pgettext_lazy("data dictionary", "Every source cited by a published record."),
         exports.SOURCE_COLUMNS,
         "url",
         "source_count",
@@ -194,7 +201,10 @@ TABLES = [
     Table(
         "countries",
         "Countries",
-        "Countries with at least one published agreement or transfer, with their counts.",
+        pgettext_lazy(
+            "data dictionary",
+            "Countries with at least one published agreement or transfer, with their counts.",
+        ),
         exports.COUNTRY_COLUMNS,
         "code",
         "country_count",
@@ -222,7 +232,7 @@ _PARTIAL_DATE = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 def field_descriptor(column, fmt="csv"):
     """A column as a Table Schema field. In the CSV files lists are "|"-joined strings; in the
     JSON files they are arrays."""
-    descriptor = {"name": column.name, "description": column.description}
+    descriptor = {"name": column.name, "description": exports.english(column.description)}
     kind = column.type
     if kind in ("list", "integer-list"):
         if fmt == "json":
@@ -478,6 +488,13 @@ CHECKSUMS = "SHA256SUMS"
 
 
 def _write_metadata(folder, version, now, results, coverage, changes, previous):
+    # The files are in English whatever language is active (a release made from a view, a
+    # shell or a test): every text the descriptors take from the schemas is read in English.
+    with translation.override(settings.LANGUAGE_CODE):
+        _write_metadata_files(folder, version, now, results, coverage, changes, previous)
+
+
+def _write_metadata_files(folder, version, now, results, coverage, changes, previous):
     (folder / "datapackage.json").write_text(
         json.dumps(datapackage(folder, version, now, coverage), indent=2, ensure_ascii=False)
         + "\n",
@@ -504,7 +521,7 @@ def datapackage(folder, version, now, coverage):
             resource = {
                 "name": f"{table.name}-{fmt}",
                 "title": f"{table.title} ({fmt.upper()})",
-                "description": table.description,
+                "description": exports.english(table.description),
                 "path": path.name,
                 "profile": "tabular-data-resource",
                 "format": fmt,
@@ -572,7 +589,7 @@ def citation_cff(version, now):
 def readme(version, now, results, coverage, changes, previous):
     released = timezone.localdate(now).isoformat()
     files = "\n".join(
-        f"| `{table.name}.csv`, `{table.name}.json` | {table.description} "
+        f"| `{table.name}.csv`, `{table.name}.json` | {exports.english(table.description)} "
         f"| {results[table.name].count:,} |"
         for table in TABLES
     )

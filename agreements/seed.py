@@ -1,6 +1,7 @@
 """Load the seed data in fixtures/seed/: sources.yaml (and any further source lists in
 sources/*.yaml), one YAML file per agreement in agreements/, one per court case in cases/, and
-onward.yaml: transfers that continue earlier ones (onward removals).
+onward.yaml: transfers that continue earlier ones (onward removals), and translations.yaml: the
+records' texts in other languages.
 
 Loading is all-or-nothing (one transaction; a bad reference rolls everything back) and
 idempotent: records are matched by natural keys and a row is written only when a value differs.
@@ -38,6 +39,7 @@ from agreements.models import (
     Source,
     Transfer,
 )
+from agreements.translations import TRANSLATED_FIELDS, translation_languages
 
 
 class SeedError(Exception):
@@ -142,6 +144,7 @@ class SeedFiles:
     agreements: list
     cases: list
     onward: list
+    translations: dict
 
 
 def read_seed(directory: Path) -> SeedFiles:
@@ -161,6 +164,12 @@ def read_seed(directory: Path) -> SeedFiles:
         ]
         onward_path = directory / "onward.yaml"
         onward = yaml.safe_load(onward_path.read_text()) or [] if onward_path.exists() else []
+        translations_path = directory / "translations.yaml"
+        translations = (
+            yaml.safe_load(translations_path.read_text()) or {}
+            if translations_path.exists()
+            else {}
+        )
     except (OSError, yaml.YAMLError) as exc:
         raise SeedError(f"cannot read seed files in {directory}: {exc}") from None
     if not agreements:
@@ -169,7 +178,7 @@ def read_seed(directory: Path) -> SeedFiles:
     repeated = sorted(str(key) for key, n in keys.items() if n > 1)
     if repeated:
         raise SeedError(f"source keys defined more than once: {repeated}")
-    return SeedFiles(sources, agreements, cases, onward)
+    return SeedFiles(sources, agreements, cases, onward, translations)
 
 
 def load_seed(directory: Path) -> SeedStats:
@@ -226,6 +235,7 @@ def _load(files, stats, country):
         _load_case(data, stats, country, cited)
     for number, data in enumerate(files.onward, start=1):
         _load_onward(data, f"onward.yaml transfer {number}", stats, country, cited)
+    _load_translations(files.translations, stats)
 
 
 def _load_agreement(data: dict, stats: SeedStats, country, cited) -> None:
@@ -460,3 +470,48 @@ def _load_onward(item: dict, where: str, stats: SeedStats, country, cited) -> No
     problems = publishing.blockers(row)
     if problems:
         raise SeedError(f"{where}: " + " ".join(problems))
+
+
+def _translated_values(model_name: str, texts: dict, where: str) -> dict:
+    """{"es": {"title": …}} -> {"title_es": …}, refusing a language or field that has none."""
+    languages, fields = translation_languages(), TRANSLATED_FIELDS[model_name]
+    values = {}
+    for code, by_field in texts.items():
+        if code not in languages:
+            raise SeedError(f"{where}: no translations into {code!r} (languages: {languages})")
+        for name, text in by_field.items():
+            if name not in fields:
+                raise SeedError(f"{where}: {name!r} has no translations (only {fields})")
+            values[f"{name}_{code}"] = (text or "").strip()
+    return values
+
+
+def _load_translations(data: dict, stats: SeedStats) -> None:
+    """translations.yaml: the seeded records' texts in other languages (agreements/translations.py).
+    Agreements by slug; events by agreement, date, kind (and rank, as in the agreement files)."""
+    where = "translations.yaml"
+    for slug, texts in (data.get("agreements") or {}).items():
+        agreement = _agreement(slug, f"{where} {slug}")
+        values = _translated_values("agreement", texts, f"{where} {slug}")
+        _upsert(Agreement, stats, {"pk": agreement.pk}, values)
+    for slug, events in (data.get("events") or {}).items():
+        agreement = _agreement(slug, f"{where} {slug}")
+        for number, item in enumerate(events, start=1):
+            event_where = f"{where} {slug} event {number}"
+            date, _precision = _partial(item.get("date"), event_where)
+            matches = AgreementEvent.objects.filter(
+                agreement=agreement, date=date, kind=item.get("kind")
+            ).order_by("pk")
+            event = matches[item.get("rank", 0) :].first()
+            if event is None:
+                raise SeedError(f"{event_where}: no {item.get('kind')} event on {item.get('date')}")
+            texts = {
+                code: {"description": item[code]}
+                for code in translation_languages()
+                if code in item
+            }
+            unknown = set(item) - {"date", "kind", "rank", *translation_languages()}
+            if unknown:
+                raise SeedError(f"{event_where}: unknown keys {sorted(unknown)}")
+            values = _translated_values("agreementevent", texts, event_where)
+            _upsert(AgreementEvent, stats, {"pk": event.pk}, values)

@@ -18,8 +18,10 @@ from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from agreements.models import Agreement, CourtCase, PublicationState, Transfer
+from agreements.translations import translation_field_names
 
 PUBLISHED = PublicationState.PUBLISHED
 WITHDRAWN = PublicationState.WITHDRAWN
@@ -81,8 +83,8 @@ def on_record_transfers():
 class Tombstone:
     """What a withdrawn record's page says."""
 
-    kind: str  # "agreement", "transfer" or "court case"
-    record: str  # what it was
+    kind: str  # "agreement", "transfer" or "court case": a code, for the template to word
+    record: str  # what it was, in the page's language
     withdrawn_at: datetime
     reason: str
     changes_url: str
@@ -93,7 +95,9 @@ def agreement_tombstone(slug) -> Tombstone | None:
     agreement = (
         withdrawn_agreements()
         .filter(slug=slug)
-        .only("title", "slug", "withdrawn_at", "withdrawal_reason")
+        .only(
+            "title", *translation_field_names("title"), "slug", "withdrawn_at", "withdrawal_reason"
+        )
         .first()
     )
     if agreement is None:
@@ -116,10 +120,12 @@ def transfer_tombstone(pk) -> Tombstone | None:
     )
     if transfer is None:
         return None
-    record = (
-        f"Transfer from {transfer.from_country.name} to {transfer.to_country.name}, "
-        f"{transfer.date_display}"
-    )
+    # Translators: What a withdrawn transfer was: "Transfer from Denmark to Rwanda, 16 March 2025".
+    record = gettext("Transfer from %(origin)s to %(destination)s, %(date)s") % {
+        "origin": transfer.from_country.local_name,
+        "destination": transfer.to_country.local_name,
+        "date": transfer.date_display,
+    }
     if transfer.publication_state == WITHDRAWN:
         return Tombstone(
             "transfer",

@@ -5,7 +5,10 @@ import datetime
 
 from django.db.models import Sum
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from agreements import l10n
 from agreements.models import AGREEMENT_DATE_FIELDS, Agreement, DatePrecision, Transfer
 
 TOP_COUNTRIES = 5
@@ -15,7 +18,18 @@ TRACK_X, TRACK_WIDTH, AXIS_HEIGHT, ROW_HEIGHT = 370, 620, 24, 22
 # The phone's drawing (templates/agreements/trends.html): 1000 units scaled to a phone's 360 pixels
 # made 4-pixel text, so a narrow screen gets one of its own width, each label above its bar.
 NARROW_X, NARROW_WIDTH, NARROW_ROW_HEIGHT = 8, 344, 40
-LETTERS = {"announced": "A", "signed": "S", "in_force": "F", "ended": "E"}
+# The timeline's marks, one letter each: the page's legend explains them ("announced (A)").
+LETTERS = {
+    # Translators: One letter marking when an agreement was announced on the timeline of
+    # agreements; the same letter as in "marks show when it was announced (A), ...".
+    "announced": pgettext_lazy("timeline mark: announced", "A"),
+    # Translators: One letter marking when an agreement was signed (see "A").
+    "signed": pgettext_lazy("timeline mark: signed", "S"),
+    # Translators: One letter marking when an agreement entered into force (see "A").
+    "in_force": pgettext_lazy("timeline mark: in force", "F"),
+    # Translators: One letter marking when an agreement ended (see "A").
+    "ended": pgettext_lazy("timeline mark: ended", "E"),
+}
 PALETTE = ["#1f78b4", "#d95f02", "#7b3294", "#1b9e77", "#e7298a", "#666666"]
 
 
@@ -42,23 +56,25 @@ def people_per_month():
         ]
     ]
     series = [
-        {"code": code, "name": name, "colour": PALETTE[i]} for i, (code, name) in enumerate(top)
+        {"code": code, "name": l10n.country_name(code, name), "colour": PALETTE[i]}
+        for i, (code, name) in enumerate(top)
     ]
     if len(totals) > len(top):
-        series.append({"code": "", "name": "Other countries", "colour": PALETTE[-1]})
+        series.append({"code": "", "name": _("Other countries"), "colour": PALETTE[-1]})
+    # People per month and series, by the series' code ("" for the other countries).
     months = {}
     for row in rows:
-        month = months.setdefault(row["month"], {s["name"]: 0 for s in series})
+        month = months.setdefault(row["month"], {s["code"]: 0 for s in series})
         key = (row["to_country__code"], row["to_country__name"])
-        month[row["to_country__name"] if key in top else "Other countries"] += row["people"]
+        month[row["to_country__code"] if key in top else ""] += row["people"]
     largest = max((sum(values.values()) for values in months.values()), default=0) or 1
     table = []
     for month, values in sorted(months.items()):
         segments, offset = [], 0.0
         for item in series:
-            share = 100 * values[item["name"]] / largest
+            share = 100 * values[item["code"]] / largest
             segments.append(
-                {"name": item["name"], "colour": item["colour"], "people": values[item["name"]],
+                {"name": item["name"], "colour": item["colour"], "people": values[item["code"]],
                  "share": round(share, 2), "offset": round(offset, 2)}
             )  # fmt: skip
             offset += share

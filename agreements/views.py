@@ -12,9 +12,12 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.functional import cached_property, classproperty
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
+from agreements import l10n
 from agreements.changes import entries_for, public_change_rows
 from agreements.chips import active_filters
 from agreements.exports import cited_publicly
@@ -474,13 +477,23 @@ def _country_figures(country, transfers_in, transfers_out):
 COUNTRY_TOP_ROWS = 20
 
 
+def _others(count, noun):
+    """ "12 other countries", "12 other nationalities", in the page's language."""
+    if noun == "nationalities":
+        text = ngettext("%(count)s other nationality", "%(count)s other nationalities", count)
+    else:
+        text = ngettext("%(count)s other country", "%(count)s other countries", count)
+    return text % {"count": l10n.number(count)}
+
+
 def top_and_others(rows, key, noun):
     """The first COUNTRY_TOP_ROWS rows, then one row summing the rest ("12 other countries"),
-    so a country with partners everywhere still gets a short chart."""
+    so a country with partners everywhere still gets a short chart. noun: "countries" or
+    "nationalities"."""
     if len(rows) <= COUNTRY_TOP_ROWS:
         return rows
     rest = rows[COUNTRY_TOP_ROWS:]
-    other = {"code": "", "name": f"{len(rest)} other {noun}", "is_other": True}
+    other = {"code": "", "name": _others(len(rest), noun), "is_other": True}
     # Every count adds up (the head-counts and how many of them are unknown), so the row
     # reads "unknown" or "at least" as its parts do.
     for name in (key, *HEAD_COUNTS):
@@ -574,7 +587,7 @@ class ChangesFeed(Feed):
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label="Search", max_length=200, required=False, strip=True)
+    q = forms.CharField(label=_("Search"), max_length=200, required=False, strip=True)
 
 
 @reads_query("q")

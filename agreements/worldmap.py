@@ -11,6 +11,7 @@ from functools import cache
 
 import pycountry
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 ATLAS = settings.BASE_DIR / "static" / "vendor" / "world-atlas" / "countries-110m.json"
 WIDTH, HEIGHT = 960, 500
@@ -125,31 +126,41 @@ def country_roles():
     return roles
 
 
-ROLE_LABELS = {"sends": "sends people", "receives": "receives people", "both": "sends and receives"}
+ROLE_LABELS = {
+    # Translators: These three follow a country's name on the world map: "Rwanda: receives people".
+    "sends": _("sends people"),
+    "receives": _("receives people"),
+    "both": _("sends and receives"),
+}
 
 
 def world_map():
-    """Context for includes/world_map.html: every shape, with its country's role and name.
-    Computed once per change of the data."""
+    """Context for includes/world_map.html: every shape, with its country's role, its name in
+    the page's language and, for a country with a role, its page. Computed once per change of
+    the data (and language)."""
     from tracker.caching import memoize
 
     return memoize("world-map", _world_map)
 
 
 def _world_map():
-    from agreements.models import Country
+    from agreements import l10n
+    from agreements.models import Country, fast_reverse
 
     roles = country_roles()
     names = dict(Country.objects.filter(code__in=roles).values_list("code", "name"))
     drawn = []
     for shape in shapes():
         role = roles.get(shape.code, "")
+        name = names.get(shape.code, shape.name)
         drawn.append(
             {
                 "code": shape.code.lower(),
-                "name": names.get(shape.code, shape.name),
+                "name": l10n.country_name(shape.code, name) if shape.code else name,
                 "role": role,
                 "role_label": ROLE_LABELS.get(role, ""),
+                # The country's page in the page's language (/es/countries/rw/).
+                "url": fast_reverse("country-detail", "code", shape.code.lower()) if role else "",
                 "path": shape.path,
             }
         )

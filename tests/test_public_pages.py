@@ -202,7 +202,8 @@ def test_the_sitemap_is_an_index_of_paged_section_sitemaps(client, monkeypatch):
     from agreements import sitemaps
     from tests.factories import AgreementFactory
 
-    monkeypatch.setattr(sitemaps.PagedSitemap, "limit", 2)
+    # Each agreement is listed in four languages: 12 addresses, 8 to a page.
+    monkeypatch.setattr(sitemaps.PagedSitemap, "limit", 8)
     for n in range(3):
         AgreementFactory(slug=f"mapped-{n}")
     index = client.get("/sitemap.xml").content.decode()
@@ -210,6 +211,6 @@ def test_the_sitemap_is_an_index_of_paged_section_sitemaps(client, monkeypatch):
     assert "/sitemap-agreements.xml?p=2</loc>" in index
     first = client.get("/sitemap-agreements.xml").content.decode()
     second = client.get("/sitemap-agreements.xml?p=2").content.decode()
-    assert first.count("<url>") == 2 and second.count("<url>") == 1
+    assert first.count("<url>") == 8 and second.count("<url>") == 4
     assert client.get("/sitemap-nothing.xml").status_code == 404
     assert client.get("/sitemap-agreements.xml?p=9").status_code == 404

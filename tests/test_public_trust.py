@@ -91,7 +91,10 @@ def test_change_log_shows_what_changed_and_when(client):
     agreement.save()
     content = client.get("/changes/").content.decode()
     assert "Changing Deal" in content
-    assert "<del>Signed</del> → <ins>In force</ins>" in content
+    assert (
+        '<del dir="auto">Signed</del> <span class="dir-arrow" aria-hidden="true">→</span> '
+        '<ins dir="auto">In force</ins>'
+    ) in content
 
 
 def test_change_log_hides_who_and_private_notes(client, editor):

@@ -75,6 +75,13 @@ def test_a_corrected_date_moves_the_row_it_names_instead_of_adding_one(seeded, t
     event["replaces"] = {"date": event["date"]}
     event["date"] = "2019-01-02"
     path.write_text(yaml.safe_dump(data))
+    # Its translations are keyed by date too: the correction moves them with it.
+    translations_path = copy / "translations.yaml"
+    translations = yaml.safe_load(translations_path.read_text())
+    for item in translations["events"]["us-sv-2025"]:
+        if str(item["date"]) == str(event["replaces"]["date"]) and item["kind"] == event["kind"]:
+            item["date"] = "2019-01-02"
+    translations_path.write_text(yaml.safe_dump(translations, allow_unicode=True))
     load_seed(copy)
     assert counts() == SEED_COUNTS
     row.refresh_from_db()

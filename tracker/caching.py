@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connections, router
 from django.http import FileResponse, HttpResponse, HttpResponseNotModified
+from django.utils import translation
 from django.utils.http import http_date, parse_http_date_safe
 
 logger = logging.getLogger(__name__)
@@ -87,7 +88,10 @@ def memoize(name: str, compute, *parts, timeout: int | None = None):
     version = _request_version.get()
     if version is None:
         version = content_version()[0]
-    key = "data:" + hashlib.sha256("|".join([version, name, *map(str, parts)]).encode()).hexdigest()
+    # The language is part of every key: the values hold labels, names and links in it.
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    key_parts = [version, language, name, *map(str, parts)]
+    key = "data:" + hashlib.sha256("|".join(key_parts).encode()).hexdigest()
     value = _cache_call("get", key)
     if value is None:
         value = compute()

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # English until LocaleMiddleware says otherwise, and again once the response is made.
+    "tracker.i18n.DefaultLanguageMiddleware",
     "tracker.observability.RequestIdMiddleware",
     # More query parameters than Django accepts: a plain 400 before anything parses them.
     "tracker.query.BoundedQueryStringMiddleware",
@@ -62,6 +64,12 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The language from the address (/es/…, none for English), before anything resolves a URL
+    # (the language prefix only matches while its language is active) or keys the page cache.
+    "django.middleware.locale.LocaleMiddleware",
+    # A first visit without a prefix may be redirected by Accept-Language; outside the page
+    # cache, so that the cookie it sets never stops a page from being cached.
+    "tracker.i18n.FirstVisitLanguageMiddleware",
     # Public read-only requests may read from the replica (outside the page cache, so that its
     # version check can too); removes itself when there is no replica.
     "tracker.db_router.ReplicaReadMiddleware",
@@ -101,6 +109,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -267,7 +276,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# The public site in four languages (issue 13). English is the source language and the default:
+# its pages have no prefix (/agreements/), the others do (/es/agreements/). British English,
+# as the site has always been written ("licence", "16 March 2025"). The admin stays in English.
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [
+    ("en-gb", "English"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("ar", "العربية"),
+]
+# The gettext catalogues, compiled by `manage.py compile_translations` (make run, make test).
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language a visitor last chose or was given; only read on an address without a prefix, and
+# only to tell a first visit (no cookie: Accept-Language may pick) from a later one.
+LANGUAGE_COOKIE_NAME = "language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

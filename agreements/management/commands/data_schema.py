@@ -1,6 +1,9 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import translation
 
 from agreements.api import DATASETS
+from agreements.exports import english
 
 INTRO = """# Data downloads and API
 
@@ -41,9 +44,15 @@ class Command(BaseCommand):
     help = "Print docs/DATA.md: the field names, types and allowed values of every download."
 
     def handle(self, *args, **options):
+        # docs/DATA.md is English, whatever language is active (call_command from a view or a
+        # test): the schemas' descriptions are translated for /data/ only.
+        with translation.override(settings.LANGUAGE_CODE):
+            self._write()
+
+    def _write(self):
         self.stdout.write(INTRO)
         for name, dataset in DATASETS.items():
-            self.stdout.write(f"\n## {name}\n\n{dataset.description}\n")
+            self.stdout.write(f"\n## {name}\n\n{english(dataset.description)}\n")
             filters = ", ".join(f"`{key}`" for key in dataset.filterset.base_filters)
             self.stdout.write(f"\nFilters: {filters}.\n")
             self.stdout.write(
@@ -55,5 +64,6 @@ class Command(BaseCommand):
                 )
                 null = "yes" if column.nullable else "no"
                 self.stdout.write(
-                    f"| `{column.name}` | {column.type} | {null} | {column.description}{allowed} |\n"
+                    f"| `{column.name}` | {column.type} | {null} "
+                    f"| {english(column.description)}{allowed} |\n"
                 )

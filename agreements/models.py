@@ -1019,7 +1019,12 @@ class Transfer(TransferDisplay, ReviewedRecord):
     @property
     def display_name(self):
         """str() with the countries named in the page's language, for readers."""
-        return f"{self.from_country.local_name} → {self.to_country.local_name}, {self.date_display}"
+        # Translators: a transfer's name: where people were sent from, to, and when.
+        return gettext("%(origin)s → %(destination)s, %(date)s") % {
+            "origin": self.from_country.local_name,
+            "destination": self.to_country.local_name,
+            "date": self.date_display,
+        }
 
     @property
     def is_published(self):

@@ -345,6 +345,21 @@ class TransferDetailView(TombstoneMixin, DetailView):
         return transfer_tombstone(self.kwargs["pk"])
 
 
+def _by_local_name(countries, by_region=False):
+    """Countries in the alphabetical order of their names in the page's language (English
+    keeps the database's order)."""
+    countries = list(countries)
+    if l10n.is_default_language():
+        return countries
+    return sorted(
+        countries,
+        key=lambda country: (
+            country.region if by_region else "",
+            l10n.sort_key(country.local_name),
+        ),
+    )
+
+
 @reads_query("code")
 def country_list(request):
     code = request.GET.get("code", "").strip().upper()
@@ -357,10 +372,11 @@ def country_list(request):
             return redirect(country)
     countries = memoize(
         "country-list",
-        lambda: list(
+        lambda: _by_local_name(
             Country.objects.with_record_counts()
             .filter(Q(agreement_count__gt=0) | Q(transfer_count__gt=0))
-            .order_by("region", "name")
+            .order_by("region", "name"),
+            by_region=True,
         ),
     )
     return render(
@@ -370,7 +386,8 @@ def country_list(request):
             "countries": countries,
             "map": world_map(),
             "all_countries": memoize(
-                "country-names", lambda: list(Country.objects.order_by("name").only("code", "name"))
+                "country-names",
+                lambda: _by_local_name(Country.objects.order_by("name").only("code", "name")),
             ),
             "not_found": bool(code),
         },

@@ -153,8 +153,9 @@ def tr(record, field):
 
 @register.filter
 def english(text):
-    """A record text that is kept in English only (money notes, who can be sent), marked
-    lang="en" on pages in the other languages so that screen readers switch voice."""
+    """A record text that is kept in English only (money notes, who can be sent, search
+    snippets: search reads the English), marked lang="en" on pages in the other languages so
+    that screen readers switch voice. Safe HTML (a highlighted snippet) stays as it is."""
     if not text or l10n.is_default_language():
         return text
     return format_html('<span lang="en">{}</span>', text)

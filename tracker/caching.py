@@ -26,6 +26,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, connections, router
 from django.http import FileResponse, HttpResponse, HttpResponseNotModified
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.http import http_date, parse_http_date_safe
 
 logger = logging.getLogger(__name__)
@@ -94,8 +95,22 @@ def memoize(name: str, compute, *parts, timeout: int | None = None):
     key = "data:" + hashlib.sha256("|".join(key_parts).encode()).hexdigest()
     value = _cache_call("get", key)
     if value is None:
-        value = compute()
+        value = _plain(compute())
         _cache_call("set", key, value, timeout or settings.DATA_CACHE_SECONDS)
+    return value
+
+
+def _plain(value):
+    """value with its lazy translations (choice labels) made text: the key holds the language
+    already, and a lazy string costs a new class each time it is unpickled from the cache."""
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return (
+            type(value)(_plain(item) for item in value) if type(value) in (list, tuple) else value
+        )
     return value
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import (
 )
 
 from agreements import l10n
+from agreements.models import fast_reverse
 from agreements.translations import translated
 from agreements.urls import page_urlpatterns
 from tracker.caching import memoize
@@ -115,6 +116,13 @@ def without_count(figures):
         "(%(count)s of %(total)s transfers have no count)",
         unknown,
     ) % {"count": l10n.number(unknown), "total": l10n.number(transfers)}
+
+
+@register.filter
+def country_url(code):
+    """A country's page from its code, in the page's language: {% url %} resolves the pattern
+    again for each of a chart's rows."""
+    return fast_reverse("country-detail", "code", str(code).lower())
 
 
 @register.filter

@@ -2,6 +2,7 @@
 code and templates mark, compiling without errors."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -118,3 +119,37 @@ def test_the_catalogue_check_finds_a_missing_translation(tmp_path):
         'msgid "Agreements"\nmsgstr "Acuerdos"\n\nmsgid "Countries"\nmsgstr ""\n'
     )
     assert untranslated(read(path, "es")) == ["Countries"]
+
+
+def plural_messages(text: str) -> dict:
+    """{(context, singular): {plurals}} of the {% blocktranslate count %} blocks in a template."""
+    found = {}
+    blocks = re.finditer(
+        r"{%\s*blocktranslate([^%]*)%}(.*?){%\s*plural\s*%}(.*?){%\s*endblocktranslate\s*%}",
+        text,
+        re.S,
+    )
+    for block in blocks:
+        context = re.search(r'context\s+"([^"]+)"', block.group(1))
+        key = (context.group(1) if context else None, " ".join(block.group(2).split()))
+        found.setdefault(key, set()).add(" ".join(block.group(3).split()))
+    return found
+
+
+def test_no_two_plural_messages_share_a_singular():
+    """gettext keys a plural message by its singular: two with the same singular and different
+    plurals become one entry, and one of them shows the other's words ("Download these rows" on
+    an unfiltered list). Such pairs need a context each."""
+    found = {}
+    for path in (settings.BASE_DIR / "templates").rglob("*.html"):
+        for key, plurals in plural_messages(path.read_text()).items():
+            found.setdefault(key, set()).update(plurals)
+    assert {key: plurals for key, plurals in found.items() if len(plurals) > 1} == {}
+
+
+def test_the_shared_singular_check_can_fail():
+    template = (
+        "{% blocktranslate count counter=n %}one row{% plural %}these rows{% endblocktranslate %}"
+        "{% blocktranslate count counter=n %}one row{% plural %}all rows{% endblocktranslate %}"
+    )
+    assert plural_messages(template)[(None, "one row")] == {"these rows", "all rows"}

@@ -114,3 +114,25 @@ def test_templates_have_no_inline_scripts_or_styles():
         text = path.read_text()
         assert "style=" not in text, path
         assert "<script>" not in text and "<script " not in text, path
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("AXES_FAILURE_LIMIT", "five", "AXES_FAILURE_LIMIT must be a whole number, got 'five'"),
+        ("SECURE_HSTS_SECONDS", "1y", "SECURE_HSTS_SECONDS must be a whole number, got '1y'"),
+        ("SESSION_HOURS", "eight", "SESSION_HOURS must be a number, got 'eight'"),
+    ],
+)
+def test_a_malformed_number_is_refused_with_its_name(variable, value, message):
+    result = load_settings(**(PRODUCTION | {variable: value}))
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_session_hours_may_be_a_fraction():
+    result = load_settings(
+        "import tracker.settings as s; print(s.SESSION_COOKIE_AGE)",
+        **(PRODUCTION | {"SESSION_HOURS": "1.5"}),
+    )
+    assert result.stdout.strip() == "5400"

@@ -12,7 +12,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from tracker.env import env_bool, env_int, env_list, env_str
+from tracker.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -213,13 +213,13 @@ TRUSTED_PROXY_NETWORKS = env_list(
 # Editors' admin. The path can be moved away from the well-known /admin/.
 ADMIN_PATH = env_str("ADMIN_PATH", "admin/").strip("/") + "/"
 # Staff sessions expire after SESSION_HOURS of inactivity and when the browser closes.
-SESSION_COOKIE_AGE = int(float(env_str("SESSION_HOURS", "8")) * 3600)
+SESSION_COOKIE_AGE = int(env_float("SESSION_HOURS", 8) * 3600)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Failed logins: after AXES_FAILURE_LIMIT failures for one username from one address, that
 # pair is locked out for AXES_COOLOFF_MINUTES.
-AXES_FAILURE_LIMIT = int(env_str("AXES_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(minutes=int(env_str("AXES_COOLOFF_MINUTES", "15")))
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -256,7 +256,7 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # The import is previewed, then confirmed in a second request that may reach another app server:
 # with Redis, keep the pending file in that shared cache (a temp folder shared by one machine's
 # workers otherwise).
-if env_str("REDIS_URL"):
+if REDIS_URL:
     IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 
 # `manage.py check_sources` (agreements/links.py): how long a source's server may take to answer
@@ -337,7 +337,7 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     # Orchestrators probe over plain HTTP inside the network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-    SECURE_HSTS_SECONDS = int(env_str("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 

@@ -99,10 +99,13 @@ def test_change_log_shows_what_changed_and_when(client):
 
 def test_change_log_hides_who_and_private_notes(client, editor):
     agreement = AgreementFactory(title="Noted Deal")
+    # A public change, so the entry is listed and could name its author.
+    agreement.title = "Renamed Deal"
     agreement.internal_notes = "Private lead from a source"
     agreement._history_user = editor
     agreement.save()
     content = client.get("/changes/").content.decode()
+    assert "Renamed Deal" in content
     assert "Private lead" not in content
     assert "edna" not in content
     assert "Internal notes" not in content

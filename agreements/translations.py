@@ -34,14 +34,6 @@ def translation_field_names(field: str) -> list[str]:
     return [f"{field}_{code}" for code in translation_languages()]
 
 
-def all_translation_field_names(model_name: str) -> list[str]:
-    return [
-        name
-        for field in TRANSLATED_FIELDS.get(model_name, ())
-        for name in translation_field_names(field)
-    ]
-
-
 def translated(record, field: str) -> tuple[str, bool]:
     """(the text in the page's language, whether it is the English standing in for a missing
     translation). An empty English text stays empty and is not a fallback."""

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.urls import reverse
 from django.utils import translation
@@ -52,11 +51,7 @@ class Dataset:
 
 
 def _countries():
-    return (
-        Country.objects.with_record_counts()
-        .filter(Q(agreement_count__gt=0) | Q(transfer_count__gt=0))
-        .order_by("name", "code")
-    )
+    return Country.objects.with_records().order_by("name", "code")
 
 
 DATASETS = {
@@ -95,9 +90,7 @@ DATASETS = {
         "sources",
         pgettext_lazy("data dictionary", "Sources cited by published records."),
         SourceFilter,
-        lambda: Source.objects.filter(exports.cited_publicly()).order_by(
-            "-published_on", "url"
-        ),  # as SourceListView
+        lambda: Source.objects.listed_publicly(),
         exports.source_rows,
         exports.SOURCE_COLUMNS,
         "url",

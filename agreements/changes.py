@@ -17,7 +17,6 @@ from django.utils.translation import get_language_info, pgettext_lazy
 
 from agreements.dates import format_partial_date
 from agreements.models import Agreement, AgreementEvent, CourtCase, PublicationState, Transfer
-from agreements.tombstones import on_record_agreements, on_record_cases, on_record_transfers
 from agreements.translations import translation_languages
 
 PUBLISHED = PublicationState.PUBLISHED
@@ -177,18 +176,18 @@ _WHILE_AGREEMENT_PUBLIC = Q(agreement__publication_state=PUBLISHED) | Q(
 
 def public_change_rows(agreement=None):
     """A union of (kind, history_id, history_date) rows, newest first."""
-    agreements = _public_states(Agreement, on_record_agreements())
-    transfers = _public_states(Transfer, on_record_transfers()).filter(
+    agreements = _public_states(Agreement, Agreement.objects.on_record())
+    transfers = _public_states(Transfer, Transfer.objects.on_record()).filter(
         Q(agreement__isnull=True) | _WHILE_AGREEMENT_PUBLIC
     )
     events = (
-        AgreementEvent.history.filter(agreement_id__in=on_record_agreements().values("pk"))
+        AgreementEvent.history.filter(agreement_id__in=Agreement.objects.on_record().values("pk"))
         .alias(since=_first_published(OuterRef("agreement_id")))
         .filter(history_date__gte=F("since"))
         .filter(_WHILE_AGREEMENT_PUBLIC)
     )
     # A case's own changes (its rulings are shown on its page, and change with it).
-    cases = _public_states(CourtCase, on_record_cases())
+    cases = _public_states(CourtCase, CourtCase.objects.on_record())
     if agreement is not None:
         agreements = agreements.filter(id=agreement.pk)
         transfers = transfers.filter(agreement_id=agreement.pk)

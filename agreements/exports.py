@@ -15,7 +15,6 @@ from django.contrib.postgres.aggregates import StringAgg
 from django.db import connections
 from django.db.models import (
     Case,
-    Exists,
     F,
     Func,
     OuterRef,
@@ -635,40 +634,6 @@ def country_rows(queryset):
     for row in rows.iterator(chunk_size=CHUNK):
         row["url"] = f"/countries/{row['code'].lower()}/"
         yield {column.name: row[column.name] for column in COUNTRY_COLUMNS}
-
-
-def cited_publicly():
-    """A filter for sources cited by a published agreement, its events, a published transfer,
-    or a published court case and its rulings."""
-    from agreements.models import Agreement, AgreementEvent, CourtCase, CourtRuling, Transfer
-
-    agreements = Agreement.objects.published()
-    cases = CourtCase.objects.published()
-    return (
-        Exists(
-            Agreement.sources.through.objects.filter(
-                source=OuterRef("pk"), agreement__in=agreements
-            )
-        )
-        | Exists(
-            AgreementEvent.sources.through.objects.filter(
-                source=OuterRef("pk"), agreementevent__agreement__in=agreements
-            )
-        )
-        | Exists(
-            Transfer.sources.through.objects.filter(
-                source=OuterRef("pk"), transfer__in=Transfer.objects.published()
-            )
-        )
-        | Exists(
-            CourtCase.sources.through.objects.filter(source=OuterRef("pk"), courtcase__in=cases)
-        )
-        | Exists(
-            CourtRuling.sources.through.objects.filter(
-                source=OuterRef("pk"), courtruling__case__in=cases
-            )
-        )
-    )
 
 
 # --- streaming responses ---------------------------------------------------------------------------

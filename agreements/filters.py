@@ -26,7 +26,7 @@ from agreements.models import (
     Transfer,
 )
 from agreements.translations import translated
-from tracker.caching import memoize
+from tracker.caching import cached_per_version
 
 MAX_QUERY_LENGTH = 200
 
@@ -259,10 +259,15 @@ class AgreementFilter(django_filters.FilterSet):
 
         Computed once per filter combination and change of the data (the counts are the
         expensive part of the list page)."""
-        params = sorted(
+        return _facets(self, limit)
+
+    def cache_key(self):
+        """What the facets depend on (tracker.caching reads this): the FilterSet's class, its
+        base queryset and its parameters, but not the page."""
+        params = tuple(sorted(
             (key, tuple(values)) for key, values in self.data.lists() if key != "page"
-        ) if self.is_bound else []  # fmt: skip
-        return memoize("facets", lambda: self._facets(limit), limit, params)
+        )) if self.is_bound else None  # fmt: skip
+        return (type(self), self.queryset, params)
 
     def _facet_url(self, name, value, multiple):
         """This page's query with one facet value selected (or, if selected, removed)."""
@@ -321,6 +326,11 @@ class AgreementFilter(django_filters.FilterSet):
                 }
             )
         return result
+
+
+@cached_per_version
+def _facets(filterset, limit):
+    return filterset._facets(limit)
 
 
 class AgreementChoiceField(CodeChoiceField):
@@ -402,7 +412,7 @@ class TransferFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        published = memoize("published-agreements", Agreement.objects.published().count)
+        published = _published_agreement_count()
         if published > self.AGREEMENT_MENU_LIMIT:
             field = self.form.fields["agreement"]
             field.widget = forms.TextInput(
@@ -446,12 +456,18 @@ class SourceFilter(django_filters.FilterSet):
         return queryset.filter(Q(title__icontains=value) | Q(publisher__icontains=value))
 
 
+@cached_per_version
+def _published_agreement_count():
+    return Agreement.objects.published().count()
+
+
+@cached_per_version
 def _published_courts():
     """(court, court) for the courts of published cases, for the court menu."""
     courts = (
         CourtCase.objects.published().order_by("court").values_list("court", flat=True).distinct()
     )
-    return [(court, court) for court in memoize("case-courts", lambda: list(courts))]
+    return [(court, court) for court in courts]
 
 
 class CaseFilter(django_filters.FilterSet):

@@ -13,9 +13,11 @@ from django.db.models import F, Max, Min, OuterRef, Subquery
 from django.utils import translation
 
 from agreements import l10n
+from agreements.display import TransferDisplay
 from agreements.exports import joined
-from agreements.models import Country, ReportedFigure, Transfer, TransferDisplay, fast_reverse
-from tracker.caching import memoize
+from agreements.models import Country, ReportedFigure, Transfer
+from tracker.caching import cached_per_version
+from tracker.reversing import fast_reverse
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ def first_rows(queryset, limit):
     return rows_for(list(queryset.values_list("pk", flat=True)[:limit]))
 
 
+@cached_per_version
 def _local_names():
     """{code: name in the page's language} for every country."""
     return {country.code: country.local_name for country in Country.objects.only("code", "name")}
@@ -111,7 +114,7 @@ def rows_for(ids):
     if not english:
         language = translation.get_language()
         values = values.annotate(agreement_title_local=F(f"agreement__title_{language}"))
-    local = {} if english else memoize("country-local-names", _local_names)
+    local = {} if english else _local_names()
     rows = {}
     for row in values:
         if english:

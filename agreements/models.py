@@ -1,19 +1,17 @@
 import datetime
 import functools
 import operator
-import re
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, Exists, F, Func, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractYear, Least
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 from django.utils.encoding import force_str
-from django.utils.translation import get_language, gettext, ngettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -25,101 +23,18 @@ from agreements.dates import (
     precision_constraint,
     truncate_to_precision,
 )
-from agreements.translations import translated, translation_field_names
-
-SEARCH_CONFIG = "english"
-
-
-def search_vector(*weighted_fields):
-    """A weighted tsvector over (field, weight) pairs. Indexes and queries use this same
-    expression, so Postgres can answer searches from the GIN index."""
-    vectors = [
-        SearchVector(name, weight=weight, config=SEARCH_CONFIG) for name, weight in weighted_fields
-    ]
-    combined = vectors[0]
-    for vector in vectors[1:]:
-        combined = combined + vector
-    return combined
-
-
-# A "-" that negates nothing (alone, or one of a run): Postgres nests one NOT per hyphen, and 33
-# of them overflow its tsquery stack ("tsquery stack too small", a 500).
-_BARE_NEGATION = re.compile(r"-+(?![\w\"])")
-_REPEATED_NEGATION = re.compile(r"-{2,}(?=[\w\"])")
-
-
-def search_query(text):
-    """The reader's words in web-search syntax ("quoted phrase", -not, or): never a syntax error,
-    and never a query Postgres cannot build."""
-    text = _REPEATED_NEGATION.sub("-", _BARE_NEGATION.sub(" ", text))
-    return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
-
-
-def full_text(queryset, weighted_fields, text):
-    """Rows of queryset matching text, annotated with their rank."""
-    vector, query = search_vector(*weighted_fields), search_query(text)
-    return (
-        queryset.annotate(search_document=vector)
-        .filter(search_document=query)
-        .annotate(rank=SearchRank(vector, query))
-    )
-
-
-AGREEMENT_SEARCH = (
-    ("title", "A"),
-    ("summary", "B"),
-    ("eligible_populations", "C"),
-    ("compensation_notes", "C"),
+from agreements.display import TransferDisplay
+from agreements.fulltext import (
+    AGREEMENT_SEARCH,
+    CASE_SEARCH,
+    EVENT_SEARCH,
+    SOURCE_SEARCH,
+    TRANSFER_SEARCH,
+    full_text,
+    search_vector,
 )
-EVENT_SEARCH = (("description", "B"),)
-TRANSFER_SEARCH = (("place", "A"), ("description", "B"))
-CASE_SEARCH = (("name", "A"), ("docket", "A"), ("citation", "A"), ("court", "B"), ("outcome", "B"))
-SOURCE_SEARCH = (("title", "A"), ("publisher", "B"))
-
-
-class TransferDisplay:
-    """How a transfer's date and head-count read, for Transfer and for the table rows of
-    agreements.listing (anything with date, date_precision, people and people_is_minimum)."""
-
-    @property
-    def date_display(self):
-        return format_partial_date(self.date, self.date_precision)
-
-    @property
-    def people_display(self):
-        if self.people is None:
-            return gettext("Unknown")
-        count = l10n.number(self.people)
-        return gettext("at least %(count)s") % {"count": count} if self.people_is_minimum else count
-
-    @property
-    def people_phrase(self):
-        """In a sentence: "an unknown number of people", "at least 5 people", "1 person"."""
-        if self.people is None:
-            return gettext("an unknown number of people")
-        values = {"count": l10n.number(self.people)}
-        if self.people_is_minimum:
-            return (
-                ngettext("at least %(count)s person", "at least %(count)s people", self.people)
-                % values
-            )
-        return ngettext("%(count)s person", "%(count)s people", self.people) % values
-
-
-_PLACEHOLDER = "9876543210123"  # matches both the slug and the int converter
-
-
-@functools.cache
-def _url_template(name, kwarg, script_prefix, language):
-    # The language is part of the key: pages are under /es/, /fr/, /ar/ in those languages.
-    return reverse(name, kwargs={kwarg: _PLACEHOLDER})
-
-
-def fast_reverse(name, kwarg, value):
-    """reverse() for a URL with one slug-like argument, resolved once per pattern: list pages
-    link every row to its record, and reverse() costs more than the rest of the row."""
-    template = _url_template(name, kwarg, get_script_prefix(), get_language())
-    return template.replace(_PLACEHOLDER, str(value))
+from agreements.translations import translated, translation_field_names
+from tracker.reversing import fast_reverse
 
 
 class Region(models.TextChoices):
@@ -146,6 +61,11 @@ class CountryQuerySet(models.QuerySet):
             transfer_count=_subquery_count(transfers.filter(from_country=OuterRef("pk")))
             + _subquery_count(transfers.filter(to_country=OuterRef("pk"))),
         )
+
+    def with_records(self):
+        """Countries party to a published agreement or a published transfer, with their counts:
+        the country index, its download, the API and the sitemap list these."""
+        return self.with_record_counts().filter(Q(agreement_count__gt=0) | Q(transfer_count__gt=0))
 
 
 def _subquery_count(queryset):
@@ -287,6 +207,11 @@ def may_change_publication(user, old_state: str, new_state: str) -> bool:
     return old_state in EDITOR_STATES and new_state in EDITOR_STATES
 
 
+def can_preview(user) -> bool:
+    """Staff who can see drafts in the admin can preview them on the public pages."""
+    return user.is_staff and user.has_perm("agreements.view_agreement")
+
+
 def can_publish(user) -> bool:
     return user.is_superuser or user.has_perm("agreements.publish_records")
 
@@ -340,10 +265,58 @@ class ReviewedRecord(ChoiceLabels, models.Model):
 
 
 class SourceQuerySet(models.QuerySet):
+    def cited_publicly(self):
+        """Sources cited by a published agreement or its events, a published transfer, or a
+        published court case or its rulings: the public source list, its downloads, the data
+        releases, search and the API."""
+        return self.filter(_cited_publicly())
+
+    def listed_publicly(self):
+        """cited_publicly(), newest first: the public source list and its download."""
+        return self.cited_publicly().order_by("-published_on", "url")
+
+    def shown_publicly(self):
+        """cited_publicly(), and the sources behind a published transfer's reported figures:
+        every source some public page shows."""
+        figures = ReportedFigure.objects.filter(
+            source=OuterRef("pk"), transfer__in=Transfer.objects.published()
+        )
+        return self.filter(_cited_publicly() | Exists(figures))
+
     def with_link_check(self):
         """Each source with its last link check (LinkCheck), joined in: what the public
         source lists show (includes/link_health.html) without a query per source."""
         return self.select_related("link_check")
+
+
+def _cited_publicly():
+    agreements = Agreement.objects.published()
+    cases = CourtCase.objects.published()
+    return (
+        Exists(
+            Agreement.sources.through.objects.filter(
+                source=OuterRef("pk"), agreement__in=agreements
+            )
+        )
+        | Exists(
+            AgreementEvent.sources.through.objects.filter(
+                source=OuterRef("pk"), agreementevent__agreement__in=agreements
+            )
+        )
+        | Exists(
+            Transfer.sources.through.objects.filter(
+                source=OuterRef("pk"), transfer__in=Transfer.objects.published()
+            )
+        )
+        | Exists(
+            CourtCase.sources.through.objects.filter(source=OuterRef("pk"), courtcase__in=cases)
+        )
+        | Exists(
+            CourtRuling.sources.through.objects.filter(
+                source=OuterRef("pk"), courtruling__case__in=cases
+            )
+        )
+    )
 
 
 class Source(ChoiceLabels, models.Model):
@@ -498,10 +471,42 @@ AGREEMENT_DATE_FIELDS = ("announced", "signed", "in_force", "ended")
 FIRST_DATE_FIELDS = ("announced", "signed", "in_force")
 
 
-class AgreementQuerySet(models.QuerySet):
-    def published(self):
-        return self.filter(publication_state=PublicationState.PUBLISHED)
+def _was_published(model, ref="pk"):
+    """The record (by ref) has a history version in the published state: it was public once."""
+    return Exists(
+        model.history.filter(id=OuterRef(ref), publication_state=PublicationState.PUBLISHED)
+    )
 
+
+class ReviewedQuerySet(models.QuerySet):
+    """What readers see of a reviewed record (agreements, transfers, court cases): every public
+    page, count, download and feed asks these, so "public" is defined here only."""
+
+    def _public(self):
+        return Q(publication_state=PublicationState.PUBLISHED)
+
+    def _gone(self):
+        return Q(publication_state=PublicationState.WITHDRAWN) & Q(_was_published(self.model))
+
+    def published(self):
+        return self.filter(self._public())
+
+    def withdrawn(self):
+        """Withdrawn after they were published: their addresses answer 410 Gone with a page
+        saying what they were (agreements.tombstones). One never published is a plain 404."""
+        return self.filter(self._gone())
+
+    def on_record(self):
+        """Published now or withdrawn(): the public change log keeps them."""
+        return self.filter(self._public() | self._gone())
+
+    def visible_to(self, user):
+        """What user's public pages show: the published records, or every record for staff
+        who can preview (their pages are marked as a preview and never cached)."""
+        return self if can_preview(user) else self.published()
+
+
+class AgreementQuerySet(ReviewedQuerySet):
     def involving(self, country):
         return self.filter(Q(sending_country=country) | Q(receiving_country=country))
 
@@ -823,12 +828,27 @@ HEAD_COUNTS = {
 }
 
 
-class TransferQuerySet(models.QuerySet):
-    def published(self):
+class TransferQuerySet(ReviewedQuerySet):
+    def _public(self):
         # A transfer under a draft agreement stays hidden: showing it would reveal the draft.
         published = PublicationState.PUBLISHED
-        return self.filter(publication_state=published).filter(
+        return Q(publication_state=published) & (
             Q(agreement__isnull=True) | Q(agreement__publication_state=published)
+        )
+
+    def _gone(self):
+        # Withdrawn itself after it was public, or public itself and gone with its agreement
+        # (withdrawn after publication): it was public only through that agreement.
+        published, withdrawn = PublicationState.PUBLISHED, PublicationState.WITHDRAWN
+        agreement_gone = Q(agreement__publication_state=withdrawn) & Q(
+            _was_published(Agreement, "agreement_id")
+        )
+        agreement_on_record = (
+            Q(agreement__isnull=True) | Q(agreement__publication_state=published) | agreement_gone
+        )
+        return Q(_was_published(Transfer)) & (
+            (Q(publication_state=withdrawn) & agreement_on_record)
+            | (Q(publication_state=published) & agreement_gone)
         )
 
     def involving(self, country):
@@ -858,7 +878,7 @@ class TransferQuerySet(models.QuerySet):
             .order_by("-transfer_count", "name")
         )
 
-    def partner_counts(self, country, direction):
+    def partner_counts(self, direction):
         """[{code, name, transfer_count, people_total}] of the countries on the other end."""
         other = "from_country" if direction == "in" else "to_country"
         return list(
@@ -1181,10 +1201,7 @@ class RulingKind(models.TextChoices):
     OTHER = "other", pgettext_lazy("kind of ruling", "Other")
 
 
-class CourtCaseQuerySet(models.QuerySet):
-    def published(self):
-        return self.filter(publication_state=PublicationState.PUBLISHED)
-
+class CourtCaseQuerySet(ReviewedQuerySet):
     def involving(self, country):
         """Cases in country's courts or about an agreement country is party to."""
         agreements = Agreement.objects.involving(country)

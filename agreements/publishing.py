@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -34,7 +33,6 @@ from agreements.models import (
     CourtCase,
     ProposedRevision,
     PublicationState,
-    ReportedFigure,
     RevisionKind,
     RevisionState,
     Source,
@@ -110,23 +108,11 @@ def is_public(record) -> bool:
     if isinstance(record, Source):
         if record.pk is None:
             return False
-        return Source.objects.filter(pk=record.pk).filter(source_shown_publicly()).exists()
+        return Source.objects.filter(pk=record.pk).shown_publicly().exists()
     if record.pk is None:
         return False
     state = type(record).objects.filter(pk=record.pk).values_list("publication_state", flat=True)
     return state.first() == PUBLISHED
-
-
-def source_shown_publicly():
-    """A filter for sources a public page shows: cited by a published agreement, its events or
-    a published transfer, or behind a published transfer's reported figure."""
-    from agreements.exports import cited_publicly
-
-    return cited_publicly() | Exists(
-        ReportedFigure.objects.filter(
-            source=OuterRef("pk"), transfer__in=Transfer.objects.published()
-        )
-    )
 
 
 def needs_review(user, record) -> bool:

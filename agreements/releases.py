@@ -104,7 +104,7 @@ def _rulings():
 
 
 def _sources():
-    return exports.source_rows(Source.objects.filter(exports.cited_publicly()).order_by("url"))
+    return exports.source_rows(Source.objects.cited_publicly().order_by("url"))
 
 
 def _countries():

@@ -5,22 +5,17 @@ from django.contrib.postgres.search import SearchHeadline
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from agreements.exports import cited_publicly
-from agreements.models import (
+from agreements.fulltext import (
     AGREEMENT_SEARCH,
     CASE_SEARCH,
     EVENT_SEARCH,
     SEARCH_CONFIG,
     SOURCE_SEARCH,
     TRANSFER_SEARCH,
-    Agreement,
-    AgreementEvent,
-    CourtCase,
-    Source,
-    Transfer,
     full_text,
     search_query,
 )
+from agreements.models import Agreement, AgreementEvent, CourtCase, Source, Transfer
 
 LIMIT = 20
 # Unlikely control characters mark the matches; the text is escaped, then they become <mark>.
@@ -76,7 +71,7 @@ def search(text):
         ).annotate(
             snippet_text=_headline("outcome", text), title_text=_headline("name", text, whole=True)
         ),
-        "sources": full_text(Source.objects.filter(cited_publicly()), SOURCE_SEARCH, text).annotate(
+        "sources": full_text(Source.objects.cited_publicly(), SOURCE_SEARCH, text).annotate(
             snippet_text=_headline("title", text, whole=True)
         ),
     }

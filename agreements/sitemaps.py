@@ -9,7 +9,7 @@ import functools
 from collections.abc import Sequence
 
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.urls import reverse
 
 from agreements.models import Agreement, Country, CourtCase, Transfer
@@ -104,11 +104,7 @@ class CaseSitemap(PagedSitemap):
 
 class CountrySitemap(PagedSitemap):
     def items(self):
-        return (
-            Country.objects.with_record_counts()
-            .filter(Q(agreement_count__gt=0) | Q(transfer_count__gt=0))
-            .order_by("code")
-        )
+        return Country.objects.with_records().order_by("code")
 
 
 SITEMAPS = {

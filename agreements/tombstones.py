@@ -9,74 +9,20 @@ A published transfer under a withdrawn agreement is gone too: it was public only
 agreement, and showing it would keep a piece of the withdrawn record online. Its page gives the
 agreement's date and reason.
 
-The QuerySet helpers are meant to become methods of AgreementQuerySet and TransferQuerySet
-(`withdrawn()`, `on_record()`).
+Which records are withdrawn after publication, or on record (public or withdrawn), is QuerySet
+vocabulary: `Agreement.objects.withdrawn()`, `Transfer.objects.on_record()`, and so on.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext
 
 from agreements.models import Agreement, CourtCase, PublicationState, Transfer
 from agreements.translations import translation_field_names
 
-PUBLISHED = PublicationState.PUBLISHED
 WITHDRAWN = PublicationState.WITHDRAWN
-
-
-def _was_published(model, ref="pk"):
-    """The record (by ref) has a history version in the published state."""
-    return Exists(model.history.filter(id=OuterRef(ref), publication_state=PUBLISHED))
-
-
-def _agreement_gone(of_transfer=False):
-    """The agreement (or a transfer's agreement) is withdrawn and was published before."""
-    if of_transfer:
-        state, ref = "agreement__publication_state", "agreement_id"
-    else:
-        state, ref = "publication_state", "pk"
-    return Q(**{state: WITHDRAWN}) & Q(_was_published(Agreement, ref))
-
-
-def withdrawn_agreements():
-    """Agreements withdrawn after having been published: their URLs answer 410 Gone."""
-    return Agreement.objects.filter(_agreement_gone())
-
-
-def on_record_agreements():
-    """Agreements published now or withdrawn after publication: the change log keeps them."""
-    return Agreement.objects.filter(Q(publication_state=PUBLISHED) | _agreement_gone())
-
-
-def _transfer_states():
-    """(published and public, gone) conditions on Transfer."""
-    agreement_gone = _agreement_gone(of_transfer=True)
-    agreement_on_record = (
-        Q(agreement__isnull=True) | Q(agreement__publication_state=PUBLISHED) | agreement_gone
-    )
-    public = Q(publication_state=PUBLISHED) & (
-        Q(agreement__isnull=True) | Q(agreement__publication_state=PUBLISHED)
-    )
-    gone = Q(_was_published(Transfer)) & (
-        (Q(publication_state=WITHDRAWN) & agreement_on_record)
-        | (Q(publication_state=PUBLISHED) & agreement_gone)
-    )
-    return public, gone
-
-
-def withdrawn_transfers():
-    """Transfers once public and gone now: withdrawn themselves, or under an agreement that was
-    withdrawn."""
-    return Transfer.objects.filter(_transfer_states()[1])
-
-
-def on_record_transfers():
-    """Transfers public now or gone (withdrawn_transfers()): the change log keeps them."""
-    public, gone = _transfer_states()
-    return Transfer.objects.filter(public | gone)
 
 
 @dataclass
@@ -93,7 +39,7 @@ class Tombstone:
 
 def agreement_tombstone(slug) -> Tombstone | None:
     agreement = (
-        withdrawn_agreements()
+        Agreement.objects.withdrawn()
         .filter(slug=slug)
         .only(
             "title", *translation_field_names("title"), "slug", "withdrawn_at", "withdrawal_reason"
@@ -113,7 +59,7 @@ def agreement_tombstone(slug) -> Tombstone | None:
 
 def transfer_tombstone(pk) -> Tombstone | None:
     transfer = (
-        withdrawn_transfers()
+        Transfer.objects.withdrawn()
         .filter(pk=pk)
         .select_related("agreement", "from_country", "to_country")
         .first()
@@ -145,22 +91,10 @@ def transfer_tombstone(pk) -> Tombstone | None:
     )
 
 
-def withdrawn_cases():
-    """Court cases withdrawn after having been published: their URLs answer 410 Gone."""
-    return CourtCase.objects.filter(publication_state=WITHDRAWN).filter(_was_published(CourtCase))
-
-
-def on_record_cases():
-    """Court cases published now or withdrawn after publication: the change log keeps them."""
-    return CourtCase.objects.filter(
-        Q(publication_state=PUBLISHED) | Q(pk__in=withdrawn_cases().values("pk"))
-    )
-
-
 def case_tombstone(slug) -> Tombstone | None:
     """A court case withdrawn after it was published."""
     case = (
-        withdrawn_cases()
+        CourtCase.objects.withdrawn()
         .filter(slug=slug)
         .only("name", "slug", "withdrawn_at", "withdrawal_reason")
         .first()

@@ -3,9 +3,8 @@ import re
 
 from django import forms
 from django.contrib.syndication.views import Feed
-from django.core.exceptions import EmptyResultSet
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import F, Prefetch, Q, Subquery
+from django.db.models import F, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +19,6 @@ from django_filters.views import FilterView
 from agreements import l10n
 from agreements.changes import entries_for, public_change_rows
 from agreements.chips import active_filters
-from agreements.exports import cited_publicly
 from agreements.filters import AgreementFilter, CaseFilter, SourceFilter, TransferFilter
 from agreements.listing import first_rows, rows_for
 from agreements.models import (
@@ -40,12 +38,11 @@ from agreements.search import search
 from agreements.tombstones import (
     agreement_tombstone,
     case_tombstone,
-    on_record_agreements,
     transfer_tombstone,
 )
 from agreements.trends import agreement_timeline, people_per_month
 from agreements.worldmap import world_map
-from tracker.caching import memoize
+from tracker.caching import cached_per_version
 from tracker.query import filter_parameters, reads_query
 
 PAGE_SIZE = 25
@@ -71,16 +68,17 @@ class CountCachedPaginator(Paginator):
 
     @cached_property
     def count(self):
-        def counted():
-            return Paginator.count.func(self)
-
-        try:
-            sql = str(self.object_list.query)
-        except (AttributeError, EmptyResultSet):  # not a queryset, or one that matches nothing
-            return counted()
-        return memoize("count", counted, sql)
+        if isinstance(self.object_list, QuerySet):
+            return _row_count(self.object_list)
+        return Paginator.count.func(self)
 
 
+@cached_per_version
+def _row_count(queryset):
+    return queryset.count()
+
+
+@cached_per_version
 def _home_figures():
     status_counts = Agreement.objects.published().status_counts()
     return {
@@ -98,7 +96,7 @@ def _home_figures():
 @reads_query()
 def home(request):
     context = {
-        **memoize("home-figures", _home_figures),
+        **_home_figures(),
         "recent_agreements": Agreement.objects.published()
         .for_table()
         .order_by("-updated_at", "id")[:8],
@@ -140,11 +138,6 @@ class AgreementListView(PublicListView):
         return context
 
 
-def can_preview(user) -> bool:
-    """Staff who can see drafts in the admin can preview them on the public pages."""
-    return user.is_staff and user.has_perm("agreements.view_agreement")
-
-
 def gone(request, tombstone):
     """410 Gone: the record was public and is withdrawn; its page says when and why."""
     return render(request, "agreements/withdrawn.html", {"tombstone": tombstone}, status=410)
@@ -177,16 +170,17 @@ class TombstoneMixin:
 TRANSFER_LIMIT = 25
 
 
+@cached_per_version
+def _transfer_totals(transfers):
+    return transfers.totals()
+
+
 class AgreementDetailView(TombstoneMixin, DetailView):
     template_name = "agreements/agreement_detail.html"
     context_object_name = "agreement"
 
     def get_queryset(self):
-        agreements = (
-            Agreement.objects.all()
-            if can_preview(self.request.user)
-            else Agreement.objects.published()
-        )
+        agreements = Agreement.objects.visible_to(self.request.user)
         return agreements.with_parties().prefetch_related(
             Prefetch(
                 "events",
@@ -213,11 +207,7 @@ class AgreementDetailView(TombstoneMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        transfers = (
-            Transfer.objects.all()
-            if can_preview(self.request.user)
-            else Transfer.objects.published()
-        ).filter(agreement=self.object)
+        transfers = Transfer.objects.visible_to(self.request.user).filter(agreement=self.object)
         # Some agreements carry thousands of transfers: the page shows the first ones and the
         # totals, and links to the full, paginated list.
         shown = first_rows(transfers.order_by("date", "id"), TRANSFER_LIMIT)
@@ -228,9 +218,7 @@ class AgreementDetailView(TombstoneMixin, DetailView):
             .filter(transfers__in=[transfer.id for transfer in shown])
             .distinct()
         )
-        context["transfer_totals"] = memoize(
-            "agreement-transfer-totals", transfers.totals, self.object.pk, transfers.query
-        )
+        context["transfer_totals"] = _transfer_totals(transfers)
         context["transfer_limit"] = TRANSFER_LIMIT
         context.update(self.sent_on())
         return context
@@ -273,11 +261,7 @@ class SourceListView(PublicListView):
     template_name = "agreements/source_list.html"
 
     def get_queryset(self):
-        return (
-            Source.objects.with_link_check()
-            .filter(cited_publicly())
-            .order_by("-published_on", "url")
-        )
+        return Source.objects.with_link_check().listed_publicly()
 
 
 class CaseListView(PublicListView):
@@ -293,25 +277,27 @@ class CaseDetailView(TombstoneMixin, DetailView):
     context_object_name = "case"
 
     def get_queryset(self):
-        preview = can_preview(self.request.user)
-        cases = CourtCase.objects.all() if preview else CourtCase.objects.published()
         agreements = Agreement.objects.published()
-        return cases.select_related("jurisdiction").prefetch_related(
-            Prefetch(
-                "rulings",
-                queryset=CourtRuling.objects.prefetch_related(
-                    Prefetch("sources", queryset=Source.objects.with_link_check())
-                ).order_by("date", "id"),
-            ),
-            Prefetch("sources", queryset=Source.objects.with_link_check()),
-            Prefetch("agreements", queryset=agreements.with_parties().order_by("title")),
-            # The timeline entries of published agreements that name this case.
-            Prefetch(
-                "events",
-                queryset=AgreementEvent.objects.filter(agreement__in=agreements)
-                .select_related("agreement")
-                .order_by("date", "id"),
-            ),
+        return (
+            CourtCase.objects.visible_to(self.request.user)
+            .select_related("jurisdiction")
+            .prefetch_related(
+                Prefetch(
+                    "rulings",
+                    queryset=CourtRuling.objects.prefetch_related(
+                        Prefetch("sources", queryset=Source.objects.with_link_check())
+                    ).order_by("date", "id"),
+                ),
+                Prefetch("sources", queryset=Source.objects.with_link_check()),
+                Prefetch("agreements", queryset=agreements.with_parties().order_by("title")),
+                # The timeline entries of published agreements that name this case.
+                Prefetch(
+                    "events",
+                    queryset=AgreementEvent.objects.filter(agreement__in=agreements)
+                    .select_related("agreement")
+                    .order_by("date", "id"),
+                ),
+            )
         )
 
     def find_tombstone(self):
@@ -323,15 +309,16 @@ class TransferDetailView(TombstoneMixin, DetailView):
     context_object_name = "transfer"
 
     def get_queryset(self):
-        transfers = (
-            Transfer.objects.all()
-            if can_preview(self.request.user)
-            else Transfer.objects.published()
-        )
-        return transfers.select_related("agreement", "from_country", "to_country").prefetch_related(
-            "nationalities",
-            Prefetch("sources", queryset=Source.objects.with_link_check()),
-            Prefetch("reported_figures", queryset=ReportedFigure.objects.select_related("source")),
+        return (
+            Transfer.objects.visible_to(self.request.user)
+            .select_related("agreement", "from_country", "to_country")
+            .prefetch_related(
+                "nationalities",
+                Prefetch("sources", queryset=Source.objects.with_link_check()),
+                Prefetch(
+                    "reported_figures", queryset=ReportedFigure.objects.select_related("source")
+                ),
+            )
         )
 
     def get_context_data(self, **kwargs):
@@ -360,6 +347,16 @@ def _by_local_name(countries, by_region=False):
     )
 
 
+@cached_per_version
+def _countries_by_region():
+    return _by_local_name(Country.objects.with_records().order_by("region", "name"), by_region=True)
+
+
+@cached_per_version
+def _country_names():
+    return _by_local_name(Country.objects.order_by("name").only("code", "name"))
+
+
 @reads_query("code")
 def country_list(request):
     code = request.GET.get("code", "").strip().upper()
@@ -370,25 +367,14 @@ def country_list(request):
         )
         if country:
             return redirect(country)
-    countries = memoize(
-        "country-list",
-        lambda: _by_local_name(
-            Country.objects.with_record_counts()
-            .filter(Q(agreement_count__gt=0) | Q(transfer_count__gt=0))
-            .order_by("region", "name"),
-            by_region=True,
-        ),
-    )
+    countries = _countries_by_region()
     return render(
         request,
         "agreements/country_list.html",
         {
             "countries": countries,
             "map": world_map(),
-            "all_countries": memoize(
-                "country-names",
-                lambda: _by_local_name(Country.objects.order_by("name").only("code", "name")),
-            ),
+            "all_countries": _country_names(),
             "not_found": bool(code),
         },
     )
@@ -428,11 +414,7 @@ def country_detail(request, code):
             "agreement_limit": COUNTRY_AGREEMENT_LIMIT,
             "transfers_in": first_rows(transfers_in, COUNTRY_TRANSFER_LIMIT),
             "transfers_out": first_rows(transfers_out, COUNTRY_TRANSFER_LIMIT),
-            **memoize(
-                "country-figures",
-                lambda: _country_figures(country, transfers_in, transfers_out),
-                country.code,
-            ),
+            **_country_figures(country.pk),
             "transfer_limit": COUNTRY_TRANSFER_LIMIT,
             "cases": CourtCase.objects.published()
             .involving(country)
@@ -442,16 +424,16 @@ def country_detail(request, code):
     )
 
 
-def _last_updated(country):
+def _last_updated(country_id):
     """When a published record about country last changed (its page's "last updated"), in
     one query."""
 
     def latest(records):
-        newest = records.involving(country).order_by("-updated_at").values("updated_at")[:1]
+        newest = records.involving(country_id).order_by("-updated_at").values("updated_at")[:1]
         return Subquery(newest)
 
     row = (
-        Country.objects.filter(pk=country.pk)
+        Country.objects.filter(pk=country_id)
         .annotate(
             agreements=latest(Agreement.objects.published()),
             transfers=latest(Transfer.objects.published()),
@@ -463,13 +445,17 @@ def _last_updated(country):
     return max(dates) if dates else None
 
 
-def _country_figures(country, transfers_in, transfers_out):
+@cached_per_version
+def _country_figures(country_id):
     agreements = Agreement.objects.published()
+    transfers = Transfer.objects.published()
+    transfers_in = transfers.filter(to_country=country_id)
+    transfers_out = transfers.filter(from_country=country_id)
     return {
-        "last_updated": _last_updated(country),
+        "last_updated": _last_updated(country_id),
         "agreement_counts": {
-            "sent": agreements.filter(sending_country=country).count(),
-            "hosted": agreements.filter(receiving_country=country).count(),
+            "sent": agreements.filter(sending_country=country_id).count(),
+            "hosted": agreements.filter(receiving_country=country_id).count(),
         },
         "totals_in": transfers_in.totals(),
         "totals_out": transfers_out.totals(),
@@ -483,10 +469,10 @@ def _country_figures(country, transfers_in, transfers_out):
             "transfer_count",
         ),
         "partners_in": top_and_others(
-            transfers_in.partner_counts(country, "in"), "people_total", "countries"
+            transfers_in.partner_counts("in"), "people_total", "countries"
         ),
         "partners_out": top_and_others(
-            transfers_out.partner_counts(country, "out"), "people_total", "countries"
+            transfers_out.partner_counts("out"), "people_total", "countries"
         ),
     }
 
@@ -544,7 +530,7 @@ class PlainTextAtomFeed(Atom1Feed):
 @reads_query("page")
 def change_log(request, slug=None):
     # A withdrawn agreement keeps its log: its earlier public changes, then the withdrawal.
-    agreement = get_object_or_404(on_record_agreements(), slug=slug) if slug else None
+    agreement = get_object_or_404(Agreement.objects.on_record(), slug=slug) if slug else None
     paginator = Paginator(
         public_change_rows(agreement), CHANGES_PAGE_SIZE, allow_empty_first_page=True
     )
@@ -607,11 +593,14 @@ class SearchForm(forms.Form):
     q = forms.CharField(label=_("Search"), max_length=200, required=False, strip=True)
 
 
+_search = cached_per_version(search)
+
+
 @reads_query("q")
 def search_page(request):
     form = SearchForm(request.GET)
     text = form.cleaned_data["q"] if form.is_valid() else ""
-    results = memoize("search", lambda: search(text), text) if text else None
+    results = _search(text) if text else None
     return render(
         request, "agreements/search.html", {"form": form, "text": text, "results": results}
     )
@@ -644,23 +633,36 @@ def about(request):
     )
 
 
+_people_per_month = cached_per_version(people_per_month)
+_agreement_timeline = cached_per_version(agreement_timeline)
+
+
+@cached_per_version
+def _onward_totals():
+    return Transfer.objects.published().onward_totals()
+
+
+@cached_per_version
+def _left_out_of_per_month():
+    return (
+        Transfer.objects.published()
+        .filter(Q(people__isnull=True) | Q(date_precision="year"))
+        .count()
+    )
+
+
 @reads_query()
 def trends(request):
     return render(
         request,
         "agreements/trends.html",
         {
-            "per_month": memoize("people-per-month", people_per_month),
-            "onward": memoize("onward-totals", Transfer.objects.published().onward_totals),
+            "per_month": _people_per_month(),
+            "onward": _onward_totals(),
             # Unknown is not zero: say how many transfers the monthly chart cannot show.
-            "left_out": memoize(
-                "per-month-left-out",
-                Transfer.objects.published()
-                .filter(Q(people__isnull=True) | Q(date_precision="year"))
-                .count,
-            ),
+            "left_out": _left_out_of_per_month(),
             # Bars of agreements still in force run to today.
-            "timeline": memoize("timeline", agreement_timeline, datetime.date.today()),
+            "timeline": _agreement_timeline(datetime.date.today()),
         },
     )
 
@@ -689,7 +691,7 @@ class AgreementsFeed(Feed):
 
     def items(self, country):
         # Withdrawn agreements stay as an entry saying so, for readers who follow them.
-        agreements = on_record_agreements().with_parties()
+        agreements = Agreement.objects.on_record().with_parties()
         if country:
             agreements = agreements.involving(country)
         return agreements.order_by("-updated_at", "id")[:50]

@@ -13,6 +13,8 @@ import pycountry
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from tracker.caching import cached_per_version
+
 ATLAS = settings.BASE_DIR / "static" / "vendor" / "world-atlas" / "countries-110m.json"
 WIDTH, HEIGHT = 960, 500
 # Natural Earth features without an ISO numeric code in world-atlas.
@@ -134,18 +136,14 @@ ROLE_LABELS = {
 }
 
 
+@cached_per_version
 def world_map():
     """Context for includes/world_map.html: every shape, with its country's role, its name in
     the page's language and, for a country with a role, its page. Computed once per change of
     the data (and language)."""
-    from tracker.caching import memoize
-
-    return memoize("world-map", _world_map)
-
-
-def _world_map():
     from agreements import l10n
-    from agreements.models import Country, fast_reverse
+    from agreements.models import Country
+    from tracker.reversing import fast_reverse
 
     roles = country_roles()
     names = dict(Country.objects.filter(code__in=roles).values_list("code", "name"))

@@ -15,15 +15,19 @@ each process's memory otherwise. If the cache server is down, pages are served u
 """
 
 import contextvars
+import functools
 import hashlib
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from importlib import import_module
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connections, router
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse, HttpResponseNotModified
 from django.utils import translation
 from django.utils.functional import Promise
@@ -80,10 +84,63 @@ def content_version() -> tuple[str, datetime]:
 _request_version = contextvars.ContextVar("content_version", default=None)
 
 
-def memoize(name: str, compute, *parts, timeout: int | None = None):
-    """compute(), cached under the current content version: the derived numbers behind the
-    public pages (totals, counts, map colours, option lists) are computed once per change of
-    the data instead of once per request, and are never served after a change."""
+def cached_per_version(function):
+    """Decorator: function(*args), computed once per change of the data and per language. The
+    derived numbers behind the public pages (totals, counts, map colours, option lists) cost
+    more than the rest of a page; they are never served after a change (the content version is
+    part of the key).
+
+    The key is the function's module and name and its arguments, so nobody chooses one by
+    hand: give the function every input it reads as an argument (a code or a primary key, not
+    an object already fetched). Arguments must be plain values (text, numbers, dates, None,
+    tuples of them), classes, querysets, which are keyed by their SQL, or objects with a
+    cache_key() method that returns such values (a FilterSet: its class, base queryset and
+    parameters). Anything else is refused, so an object whose text does not say all it holds
+    cannot pick the key."""
+    name = f"{function.__module__}.{function.__qualname__}"
+
+    @functools.wraps(function)
+    def cached(*args):
+        try:
+            parts = [_key_part(argument) for argument in args]
+        except EmptyResultSet:  # a queryset that can match nothing: nothing to save
+            return function(*args)
+        return _memoized(name, parts, lambda: function(*args))
+
+    return cached
+
+
+def cached_fragment(place: str, keys, render):
+    """render(), an HTML fragment, cached like cached_per_version: the key is the fragment's
+    place in its template (template and line) and the values of its keys (the template tag
+    {% memoized %}, in agreements.templatetags.tracker)."""
+    return _memoized(place, [_key_part(str(key)) for key in keys], render)
+
+
+_PLAIN_KEYS = (str, int, float, Decimal, date, type(None))
+
+
+def _key_part(value) -> str:
+    """value as part of a cache key: a text that differs whenever value does."""
+    if isinstance(value, _PLAIN_KEYS):
+        return repr(value)  # with the type: 1, "1" and date(2025, 1, 1) differ
+    if isinstance(value, tuple | list):
+        return "(" + ",".join(_key_part(item) for item in value) + ")"
+    if isinstance(value, type):
+        return f"{value.__module__}.{value.__qualname__}"
+    if callable(getattr(value, "cache_key", None)):  # an object that says what it depends on
+        return _key_part(value.cache_key())
+    if isinstance(value, QuerySet):
+        # The SQL says which rows; the iterable class, what each row is (values_list, ...).
+        return f"{value.model._meta.label}:{value._iterable_class.__name__}:{value.query}"
+    raise TypeError(
+        f"{type(value).__name__} cannot be part of a cache key: pass the plain values it "
+        "stands for (a code, a primary key)"
+    )
+
+
+def _memoized(name, parts, compute):
+    """compute(), cached under the current content version and language, name and parts."""
     if not settings.DATA_CACHE:
         return compute()
     version = _request_version.get()
@@ -91,12 +148,12 @@ def memoize(name: str, compute, *parts, timeout: int | None = None):
         version = content_version()[0]
     # The language is part of every key: the values hold labels, names and links in it.
     language = translation.get_language() or settings.LANGUAGE_CODE
-    key_parts = [version, language, name, *map(str, parts)]
+    key_parts = [version, language, name, *parts]
     key = "data:" + hashlib.sha256("|".join(key_parts).encode()).hexdigest()
     value = _cache_call("get", key)
     if value is None:
         value = _plain(compute())
-        _cache_call("set", key, value, timeout or settings.DATA_CACHE_SECONDS)
+        _cache_call("set", key, value, settings.DATA_CACHE_SECONDS)
     return value
 
 

@@ -1,3 +1,5 @@
+import hashlib
+
 from django import template
 from django.conf import settings
 from django.urls import reverse
@@ -13,10 +15,10 @@ from django.utils.translation import (
 )
 
 from agreements import l10n
-from agreements.models import fast_reverse
 from agreements.translations import translated
 from agreements.urls import page_urlpatterns
-from tracker.caching import memoize
+from tracker.caching import cached_fragment
+from tracker.reversing import fast_reverse
 
 register = template.Library()
 
@@ -40,25 +42,33 @@ def query_with(context, **changes):
 
 @register.tag
 def memoized(parser, token):
-    """{% memoized "name" key ... %}...{% endmemoized %}: the block's HTML, rendered once per
-    change of the data and per combination of keys (tracker.caching.memoize). The block must
-    depend on nothing but the data and the keys."""
-    bits = token.split_contents()[1:]
-    if not bits:
-        raise template.TemplateSyntaxError("memoized needs a name")
+    """{% memoized key ... %}...{% endmemoized %}: the block's HTML, rendered once per change of
+    the data, language and combination of keys (tracker.caching.cached_fragment); the block's
+    place in its template is part of the key. The block must depend on nothing but the data
+    and the keys."""
+    keys = token.split_contents()[1:]
+    if not keys:
+        raise template.TemplateSyntaxError("memoized needs the values the block depends on")
+    remaining = list(parser.tokens)  # the template's tokens still to parse, last first
     nodelist = parser.parse(("endmemoized",))
     parser.delete_first_token()
-    return MemoizedNode(nodelist, [parser.compile_filter(bit) for bit in bits])
+    # The block's place: its template and line, and its own text (two blocks on one line, or in
+    # two templates made from strings, differ by it).
+    block = "\x00".join(tok.contents for tok in reversed(remaining[len(parser.tokens) :]))
+    name = getattr(parser.origin, "template_name", None) or "?"
+    place = f"{name}:{token.lineno}:{hashlib.sha256(block.encode()).hexdigest()[:16]}"
+    return MemoizedNode(nodelist, place, [parser.compile_filter(key) for key in keys])
 
 
 class MemoizedNode(template.Node):
-    def __init__(self, nodelist, keys):
+    def __init__(self, nodelist, place, keys):
         self.nodelist = nodelist
+        self.place = place
         self.keys = keys
 
     def render(self, context):
-        keys = [str(key.resolve(context)) for key in self.keys]
-        html = memoize("fragment", lambda: str(self.nodelist.render(context)), *keys)
+        keys = [key.resolve(context) for key in self.keys]
+        html = cached_fragment(self.place, keys, lambda: str(self.nodelist.render(context)))
         return mark_safe(html)  # rendered (and escaped) by the template engine
 
 

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.http import Http404, HttpResponseRedirect
@@ -120,9 +120,12 @@ class VersionedForm(CleanTextForm):
 
 class PublicationFormMixin:
     """Offers each user only the publication states they may choose; a crafted POST meets the
-    same check here and again in agreements/publishing.py, which alone changes the state."""
+    same check here and again in agreements/publishing.py, which alone changes the state.
 
-    user = None  # set per request by PublicationAdminMixin
+    First in the bases of every form the review admins use (its checks run after the form's
+    own); with_user() gives it the requesting user."""
+
+    user = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -190,9 +193,17 @@ class StateChangeFields(forms.Form):
     )
 
 
-class PublicationAdminMixin:
-    def _with_user(self, form_class, request):
-        return type(form_class.__name__, (PublicationFormMixin, form_class), {"user": request.user})
+def with_user(form_class, request):
+    """The form class that get_form or get_formset built, told who is asking. Django builds a new
+    class at every call of them (modelform_factory), so the user set on it serves this request
+    alone; a class that has one already was reused, and is refused."""
+    if not issubclass(form_class, PublicationFormMixin) or "user" in vars(form_class):
+        raise ImproperlyConfigured(
+            f"{form_class.__name__}: a review admin's form starts with PublicationFormMixin, "
+            "and is built anew for each request."
+        )
+    form_class.user = request.user
+    return form_class
 
 
 class PublisherFieldsMixin:
@@ -221,7 +232,7 @@ class PublicLinkMixin:
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), label)
 
 
-class ReviewedAdmin(PublicationAdminMixin, admin.ModelAdmin):
+class ReviewedAdmin(admin.ModelAdmin):
     """Saves go through agreements/publishing.py: an editor's change of a public record becomes a
     proposed revision; a direct change is version-checked; state changes are the door's actions.
     part_models are inlines that belong to the record's content (an agreement's events, a
@@ -231,7 +242,7 @@ class ReviewedAdmin(PublicationAdminMixin, admin.ModelAdmin):
     has_publication_state = True
 
     def get_form(self, request, obj=None, **kwargs):
-        return self._with_user(super().get_form(request, obj, **kwargs), request)
+        return with_user(super().get_form(request, obj, **kwargs), request)
 
     def save_model(self, request, obj, form, change):
         # Everything is written in save_related, where the inlines are known: an edit waiting
@@ -531,6 +542,7 @@ class MissingSourceFilter(admin.SimpleListFilter):
 # --- countries ------------------------------------------------------------------------------------
 
 
+# ProtectedDeleteAdmin: deleting a country in use is refused, naming what uses it.
 @admin.register(Country)
 class CountryAdmin(ProtectedDeleteAdmin, admin.ModelAdmin):
     list_display = ["name", "code", "alpha3", "region", "is_state"]
@@ -606,9 +618,13 @@ class TransferForm(VersionedForm):
             self.add_error("continues", problem)
 
 
-class TransferInline(PublicationAdminMixin, admin.StackedInline):
+class TransferInlineForm(PublicationFormMixin, TransferForm):
+    pass
+
+
+class TransferInline(admin.StackedInline):
     model = Transfer
-    form = TransferForm
+    form = TransferInlineForm
     extra = 0
     show_change_link = True
     fields = [
@@ -629,11 +645,11 @@ class TransferInline(PublicationAdminMixin, admin.StackedInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
-        formset.form = self._with_user(formset.form, request)
+        with_user(formset.form, request)
         return formset
 
 
-class AgreementForm(VersionedForm):
+class AgreementForm(PublicationFormMixin, VersionedForm):
     public_reason = StateChangeFields.base_fields["public_reason"]
     publish_transfers = forms.BooleanField(
         label="Publish its transfers too",
@@ -644,7 +660,20 @@ class AgreementForm(VersionedForm):
     )
 
 
-# ReviewedAdmin first: its save, restore and actions take precedence over the library admins'.
+# Why each base (Python looks a method up from left to right):
+# - PublisherFieldsMixin: hides the publisher-only fields (the public reason, publishing the
+#   transfers too) from editors.
+# - PublicLinkMixin: the "Page" field, a link to the public page or the staff preview.
+# - ReviewedAdmin: every save, history restore and list action goes through
+#   agreements/publishing.py. It comes before the library admins, which define some of the same
+#   methods, so that its own are called: save_model replaces SimpleHistoryAdmin's (publishing.py
+#   records the history's user); history_form_view, get_actions, response_change and
+#   add_success_message call the libraries' in turn, or, for a restore or a change kept for
+#   review, answer in their place.
+# - BackgroundImportMixin: CSV imports checked on upload, large files queued
+#   (agreements/admin_imports.py); before ImportExportModelAdmin, whose import it overrides.
+# - ImportExportModelAdmin: django-import-export's import and export pages.
+# - SimpleHistoryAdmin: django-simple-history's history list and version pages.
 @admin.register(Agreement)
 class AgreementAdmin(
     PublisherFieldsMixin,
@@ -808,6 +837,7 @@ class AgreementAdmin(
             self._door(request, lambda: publishing.transition(transfer, request.user, target))
 
 
+# ReadOnlyAdminMixin refuses every write; SimpleHistoryAdmin shows each event's history.
 @admin.register(AgreementEvent)
 class AgreementEventAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     """Events are part of their agreement's content: they are written only on the agreement's
@@ -837,10 +867,13 @@ class ReportedFigureInline(admin.TabularInline):
     autocomplete_fields = ["source"]
 
 
-class TransferAdminForm(TransferForm):
+class TransferAdminForm(PublicationFormMixin, TransferForm):
     public_reason = StateChangeFields.base_fields["public_reason"]
 
 
+# The bases as for AgreementAdmin: ReviewedAdmin (writes through agreements/publishing.py) before
+# BackgroundImportMixin (checked, queued CSV imports) before the two library admins
+# (ImportExportModelAdmin: import and export; SimpleHistoryAdmin: history).
 @admin.register(Transfer)
 class TransferAdmin(
     ReviewedAdmin, BackgroundImportMixin, ImportExportModelAdmin, SimpleHistoryAdmin
@@ -942,7 +975,7 @@ class LinkHealthFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SourceForm(VersionedForm):
+class SourceForm(PublicationFormMixin, VersionedForm):
     pass
 
 
@@ -977,9 +1010,15 @@ class CourtCaseForm(VersionedForm):
         return cleaned
 
 
+class CourtCaseAdminForm(PublicationFormMixin, CourtCaseForm):
+    pass
+
+
+# The bases as for AgreementAdmin: publisher-only fields hidden from editors, the "Page" link,
+# writes through agreements/publishing.py, then the history pages. No CSV import.
 @admin.register(CourtCase)
 class CourtCaseAdmin(PublisherFieldsMixin, PublicLinkMixin, ReviewedAdmin, SimpleHistoryAdmin):
-    form = CourtCaseForm
+    form = CourtCaseAdminForm
     part_models = (CourtRuling,)
     list_display = ["name", "court", "jurisdiction", "stage", "decided_on", "publication_state"]
     list_filter = ["publication_state", MissingSourceFilter, "stage", "jurisdiction"]
@@ -1038,6 +1077,10 @@ class CourtCaseAdmin(PublisherFieldsMixin, PublicLinkMixin, ReviewedAdmin, Simpl
     publisher_fields = ("public_reason",)
 
 
+# ProtectedDeleteAdmin: deleting a cited source is refused, naming what cites it
+# (agreements/protection.py). The others as for AgreementAdmin: ReviewedAdmin (writes through
+# agreements/publishing.py, which versions sources too) before BackgroundImportMixin before the
+# library admins (import and export; history).
 @admin.register(Source)
 class SourceAdmin(
     ProtectedDeleteAdmin,

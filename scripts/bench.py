@@ -21,10 +21,7 @@ import argparse
 import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,8 +31,23 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+import psycopg
+from harness import (
+    ARTIFACTS,
+    PYTHON,
+    ROOT,
+    Server,
+    create_database,
+    free_port,
+    get,
+    logger,
+    manage,
+    memory_kb,
+    production_env,
+    server_url,
+    with_database,
+)
+
 DOC = ROOT / "docs" / "PERFORMANCE.md"
 RESULTS = ROOT / "docs" / "bench-results.json"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -64,118 +76,30 @@ end
 )
 
 
-def log(message):
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def database_url():
-    """The benchmark database's URL, creating the database if needed."""
-    configured = os.environ.get("DATABASE_URL")
-    if configured:
-        import psycopg
-
-        base = re.sub(r"/[^/?]*(\?|$)", rf"/{BENCH_DB}\1", configured, count=1)
-        admin = re.sub(r"/[^/?]*(\?|$)", r"/postgres\1", configured, count=1)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            if not conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]
-            ).fetchone():
-                conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-        return base
-    sys.path.insert(0, str(ROOT))
-    from tracker.embedded_db import embedded_database_url
-
-    url = embedded_database_url(ROOT / ".data")  # this process keeps the server running
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return url.replace("/tracker?", f"/{BENCH_DB}?")
-
-
-def manage(env, *args):
-    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
+log = logger("bench")
 
 
 def prepare(env):
-    manage(env, "migrate", "--noinput", "-v0")
-    import psycopg
-
+    manage(env, "migrate", "--noinput", "-v0", show_output=True)
     with psycopg.connect(env["DATABASE_URL"]) as conn:
         generated = conn.execute(
             "SELECT count(*) FROM agreements_agreement WHERE slug LIKE 'gen-%%'"
         ).fetchone()[0]
     if generated < 5000:
         log("generating the data set (about 2-3 minutes, once)")
-        manage(env, "load_seed")
-        manage(env, "generate_data")
+        manage(env, "load_seed", show_output=True)
+        manage(env, "generate_data", show_output=True)
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
         conn.execute("ANALYZE")
-    static_env = {**env, "DJANGO_ENV": "production", "ALLOWED_HOSTS": "127.0.0.1"}
-    manage(static_env, "collectstatic", "--noinput", "-v0")
+    manage(production_env(env, 0), "collectstatic", "--noinput", "-v0", show_output=True)
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """gunicorn with production settings on a loopback port."""
-
-    def __init__(self, env, cache_on, log_dir):
-        self.port = free_port()
-        self.env = {
-            **env,
-            "DJANGO_ENV": "production",
-            "DEBUG": "0",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "0",
-            "SECURE_COOKIES": "0",
-            # One client (wrk) makes all the requests; limits would measure the 429 page.
-            "RATELIMIT_ENABLED": "0",
-            "PAGE_CACHE_SECONDS": "600" if cache_on else "0",
-        }
-        name = f"gunicorn-{'cached' if cache_on else 'uncached'}.log"
-        self.log = open(Path(log_dir) / name, "w")  # noqa: SIM115 - open for the server's life
-        command = [PYTHON, "-m", "gunicorn", "tracker.wsgi", "--bind", f"127.0.0.1:{self.port}"]
-        if (ROOT / "gunicorn.conf.py").exists():
-            command += ["-c", "gunicorn.conf.py"]
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
-        )
-        self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(self.base + "/readyz", timeout=2).read()
-                return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"gunicorn did not start; see {self.log.name}")
-
-    def workers(self):
-        children = subprocess.run(
-            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
-        ).stdout.split()
-        return [int(pid) for pid in children]
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
-
-
-def memory_kb(pid, field):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
+def serve(env, cache_on, log_dir):
+    """gunicorn with production settings, the page cache on or off."""
+    port = free_port()
+    phase = "cached" if cache_on else "uncached"
+    env = {**production_env(env, port), "PAGE_CACHE_SECONDS": "600" if cache_on else "0"}
+    return Server(env, port, Path(log_dir) / f"gunicorn-{phase}.log")
 
 
 def cpu_seconds(pids):
@@ -205,7 +129,7 @@ def postgres_pids():
 def wrk(url, duration, connections=16, script=LUA_PERCENTILES, threads=2, server=None, headers=()):
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)
-    app_pids = [server.process.pid, *server.workers()] if server else []
+    app_pids = [server.pid, *server.workers()] if server else []
     app_before, db_before = cpu_seconds(app_pids), cpu_seconds(postgres_pids())
     out = subprocess.run(
         [
@@ -216,7 +140,7 @@ def wrk(url, duration, connections=16, script=LUA_PERCENTILES, threads=2, server
     )  # fmt: skip
     os.unlink(lua.name)
     # CPU cores kept busy, on average, by the app server and by Postgres during the run.
-    app_after = cpu_seconds([server.process.pid, *server.workers()] if server else [])
+    app_after = cpu_seconds([server.pid, *server.workers()] if server else [])
     app_cores = cpu_used(app_before, app_after) / duration
     db_cores = cpu_used(db_before, cpu_seconds(postgres_pids())) / duration
     numbers = next(line for line in out.stdout.splitlines() if line.startswith("BENCH ")).split()
@@ -297,11 +221,11 @@ def mixed_paths(probed):
 def run(options):
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk (Debian), then rerun.")
-    env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1"}
+    database = create_database(with_database(server_url(), BENCH_DB))
+    env = {**os.environ, "DATABASE_URL": database, "PYTHONUNBUFFERED": "1"}
     env.pop("DJANGO_ENV", None)
-    env.setdefault("SECRET_KEY", secrets.token_urlsafe(40))
     duration = options.duration
-    log_dir = ROOT / "test-artifacts" / "bench"
+    log_dir = ARTIFACTS / "bench"
     log_dir.mkdir(parents=True, exist_ok=True)
     prepare(env)
     log("probing pages and query counts")
@@ -325,7 +249,7 @@ def run(options):
 
     for cache_on in (False, True):
         phase = "cached" if cache_on else "uncached"
-        server = Server(env, cache_on, log_dir)
+        server = serve(env, cache_on, log_dir)
         try:
             log(f"{phase}: trivial view baseline")
             results.setdefault("trivial", {})[phase] = wrk(
@@ -333,15 +257,14 @@ def run(options):
             )
             pages = {}
             for name in page_names:
-                url = server.base + urls[name]
                 if cache_on:
-                    urllib.request.urlopen(url, timeout=120).read()  # warm the cache
+                    get(server.port, urls[name], timeout=120)  # warm the cache
                 log(f"{phase}: {name}")
-                pages[name] = wrk(url, duration, server=server)
+                pages[name] = wrk(server.base + urls[name], duration, server=server)
             results[phase] = pages
             if cache_on:
                 log("revalidations: the home page with a matching If-None-Match (304)")
-                etag = urllib.request.urlopen(server.base + "/", timeout=60).headers["ETag"]
+                etag = get(server.port, "/", timeout=60)[1]["ETag"]
                 results["revalidation"] = wrk(
                     server.base + "/", duration, server=server, headers=[f"If-None-Match: {etag}"]
                 )

@@ -9,7 +9,9 @@ mixed GET requests from 16 threads while another thread saves agreements (each w
 events) through the admin. About 8 seconds in, Postgres is stopped for 5 seconds.
 
 It passes when:
-  (a) no response is a 5xx other than 503, and none shows a traceback or Django's debug page;
+  (a) no response is a 5xx other than 503, and every page request gets a 200 or a 503 (that
+      the 503 is the friendly page with Retry-After and no traceback, tests/test_resilience.py
+      shows);
   (b) 503s (and any other failures) happen only between the stop and a few seconds after
       Postgres accepts connections again;
   (c) the app recovers by itself within 5 s of that moment, and every request after succeeds;
@@ -23,29 +25,32 @@ FAULTS_STOP_AT (8), FAULTS_DOWNTIME (5), FAULTS_THREADS (16), FAULTS_WORKERS (3)
 """
 
 import http.client
-import json
 import os
 import random
 import re
-import secrets
-import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from datetime import UTC, datetime
-from html.parser import HTMLParser
-from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import psycopg
-
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
-ARTIFACTS = ROOT / "test-artifacts"
+from harness import (
+    ARTIFACTS,
+    ROOT,
+    Browser,
+    Server,
+    database_name,
+    form_fields,
+    free_port,
+    get,
+    logger,
+    production_env,
+    report,
+    seeded_database,
+    with_database,
+)
 
 DATABASE_URL = os.environ.get(
     "FAULTS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tracker_faults"
@@ -59,12 +64,7 @@ RECOVERY_LIMIT = 5.0  # seconds after Postgres accepts connections
 REQUEST_TIMEOUT = 15.0
 ADMIN_USER = "faults-admin"
 EVENTS_PER_SAVE = 2
-# What Django's debug page and a raw traceback look like.
-DEBUG_PAGE_MARKERS = ("Traceback", "technical_500", 'id="traceback"', "DEBUG = True")
-
-
-def log(message):
-    print(f"[faults {time.strftime('%H:%M:%S')}] {message}", flush=True)
+log = logger("faults")
 
 
 # --- Postgres ------------------------------------------------------------------------------------
@@ -90,7 +90,9 @@ def pg_ctl(action, *extra):
 
 def pg_accepts_connections(url=None, timeout=1):
     try:
-        with psycopg.connect(url or maintenance_url(), connect_timeout=timeout) as conn:
+        with psycopg.connect(
+            url or with_database(DATABASE_URL, "postgres"), connect_timeout=timeout
+        ) as conn:
             conn.execute("SELECT 1")
         return True
     except psycopg.Error:
@@ -106,224 +108,11 @@ def ensure_pg_running():
             time.sleep(0.2)
 
 
-def maintenance_url():
-    parts = urlsplit(DATABASE_URL)
-    return urlunsplit(parts._replace(path="/postgres"))
-
-
-def database_name():
-    return urlsplit(DATABASE_URL).path.lstrip("/")
-
-
-def reset_database():
-    name = database_name()
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        sys.exit(f"Refusing an unusual database name: {name!r}")
-    with psycopg.connect(maintenance_url(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-# --- the app -------------------------------------------------------------------------------------
-
-
 def app_environment(port):
-    env = {
-        **os.environ,
-        "DATABASE_URL": DATABASE_URL,
-        "DJANGO_ENV": "production",
-        "DJANGO_SETTINGS_MODULE": "tracker.settings",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "SECURE_COOKIES": "0",
-        "DEBUG": "0",
-        "LOG_FORMAT": "json",
-        # The load comes from one address: per-client rate limits would answer it with 429s.
-        "RATELIMIT_ENABLED": "0",
-        "CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{port}",
-    }
-    env.pop("DATABASE_REPLICA_URL", None)
+    """Production settings on the fault test's database (hostile.py uses it too)."""
+    env = {**production_env(os.environ, port), "DATABASE_URL": DATABASE_URL}
+    env.pop("DATABASE_REPLICA_URL", None)  # only the restarted server serves
     return env
-
-
-def manage(env, *args):
-    result = subprocess.run(
-        [str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    if result.returncode != 0:
-        sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(env, port, log_file, workers=None):
-    command = [str(GUNICORN)]
-    if (ROOT / "gunicorn.conf.py").exists():
-        command += ["-c", str(ROOT / "gunicorn.conf.py")]
-    # Flags after the config file override it.
-    command += [
-        "tracker.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers or WORKERS),
-        "--timeout",
-        "30",
-    ]
-    return subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group, so it can be stopped as a whole
-    )
-
-
-def wait_until_ready(gunicorn, port, log_path, seconds=60):
-    """Until /readyz answers 200; exits if gunicorn dies or does not get there in time."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if get(port, "/readyz")[0] == 200:
-                return
-        except OSError:
-            pass
-        if gunicorn.poll() is not None or time.monotonic() > deadline:
-            sys.exit(f"gunicorn did not start; see {log_path}")
-        time.sleep(0.2)
-
-
-def stop_gunicorn(process):
-    if process is None or process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
-# --- HTTP ----------------------------------------------------------------------------------------
-
-
-class Browser:
-    """Just enough of a browser for the admin: cookies, no automatic redirects."""
-
-    def __init__(self, port, source_address=None, headers=None):
-        self.port = port
-        self.cookies = {}
-        self.source_address = (source_address, 0) if source_address else None
-        self.headers = headers or {}
-
-    def request(self, method, path, fields=None):
-        conn = http.client.HTTPConnection(
-            "127.0.0.1", self.port, timeout=REQUEST_TIMEOUT, source_address=self.source_address
-        )
-        headers = dict(self.headers)
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if fields is not None:
-            body = urlencode(fields, doseq=True)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            # Django checks the Origin header of a POST against the host.
-            headers["Origin"] = f"http://127.0.0.1:{self.port}"
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            content = response.read().decode("utf-8", "replace")
-            for header in response.headers.get_all("Set-Cookie") or []:
-                for name, morsel in SimpleCookie(header).items():
-                    if morsel["max-age"] == "0" or morsel.value == "":
-                        self.cookies.pop(name, None)
-                    else:
-                        self.cookies[name] = morsel.value
-            return response.status, response.headers, content
-        finally:
-            conn.close()
-
-
-def get(port, path):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.headers, response.read().decode("utf-8", "replace")
-    finally:
-        conn.close()
-
-
-def shows_debug_output(body):
-    return any(marker in body for marker in DEBUG_PAGE_MARKERS)
-
-
-class FormParser(HTMLParser):
-    """The fields of one form, as a browser would submit them untouched."""
-
-    def __init__(self, form_id):
-        super().__init__(convert_charrefs=True)
-        self.form_id = form_id
-        self.inside = False
-        self.fields = []  # (name, value)
-        self.select = None  # (name, options, selected)
-        self.textarea = None  # (name, parts)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.inside = attrs.get("id") == self.form_id
-        if not self.inside:
-            return
-        name = attrs.get("name")
-        if tag == "input" and name:
-            kind = attrs.get("type", "text")
-            if kind in {"submit", "button", "file", "image", "reset"}:
-                return
-            if kind in {"checkbox", "radio"} and "checked" not in attrs:
-                return
-            self.fields.append((name, attrs.get("value", "on" if kind == "checkbox" else "")))
-        elif tag == "select" and name:
-            self.select = (name, "multiple" in attrs, [], [])
-        elif tag == "option" and self.select is not None:
-            value = attrs.get("value", "")
-            self.select[2].append(value)
-            if "selected" in attrs:
-                self.select[3].append(value)
-        elif tag == "textarea" and name:
-            self.textarea = (name, [])
-
-    def handle_data(self, data):
-        if self.textarea is not None:
-            self.textarea[1].append(data)
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.inside = False
-        elif tag == "select" and self.select is not None:
-            name, multiple, options, selected = self.select
-            if multiple:
-                self.fields.extend((name, value) for value in selected)
-            elif selected or options:
-                self.fields.append((name, (selected or options)[0]))
-            self.select = None
-        elif tag == "textarea" and self.textarea is not None:
-            self.fields.append((self.textarea[0], "".join(self.textarea[1]).lstrip("\n")))
-            self.textarea = None
-
-
-def form_fields(html, form_id):
-    parser = FormParser(form_id)
-    parser.feed(html)
-    # The inlines' empty templates are copied by JavaScript, never submitted as such.
-    return [(name, value) for name, value in parser.fields if "__prefix__" not in name]
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -395,13 +184,7 @@ def load_worker(port, paths, rec, stop, seed):
         started = rec.now()
         entry = {"t": round(started, 3), "kind": kind, "path": path}
         try:
-            status, headers, body = get(port, path)
-            entry.update(
-                status=status,
-                retry_after=headers.get("Retry-After"),
-                debug_output=shows_debug_output(body),
-                friendly=status != 503 or "Service temporarily unavailable" in body,
-            )
+            entry["status"] = get(port, path, timeout=REQUEST_TIMEOUT)[0]
         except (OSError, http.client.HTTPException) as error:
             entry.update(status=None, error=type(error).__name__)
         entry["end"] = round(rec.now(), 3)
@@ -410,13 +193,8 @@ def load_worker(port, paths, rec, stop, seed):
 
 
 def admin_login(browser, password):
-    status, _, html = browser.request("GET", "/admin/login/?next=/admin/")
-    if status != 200:
-        return False
-    fields = dict(form_fields(html, "login-form"))
-    fields.update(username=ADMIN_USER, password=password, next="/admin/")
-    status, headers, _ = browser.request("POST", "/admin/login/?next=/admin/", fields)
-    return status == 302 and "/login/" not in headers.get("Location", "")
+    status, location = browser.login(ADMIN_USER, password)
+    return status == 302 and "/login/" not in location
 
 
 def save_form_template(browser):
@@ -480,7 +258,7 @@ def admin_saver(port, password, countries, run_id, rec, stop):
                 "POST", "/admin/agreements/agreement/add/", fields
             )
             location = headers.get("Location", "")
-            entry.update(status=status, location=location, debug_output=shows_debug_output(body))
+            entry.update(status=status, location=location)
             if status == 302 and location.rstrip("/").endswith("/admin/agreements/agreement"):
                 entry["outcome"] = "ok"
             elif status == 302 and "/login/" in location:
@@ -550,25 +328,17 @@ def analyse(rec):
     def failed(entry):
         return entry.get("status") != 200
 
-    # (a) no 5xx but 503, no debug output, 503s friendly and with Retry-After.
+    # (a) no 5xx but 503. (That a 503 is the friendly page with Retry-After and no traceback,
+    # and that production never shows the debug page, tests/test_resilience.py and
+    # tests/test_settings.py prove.)
     statuses = {}
     for entry in requests:
         key = str(entry.get("status") or entry.get("error"))
         statuses[key] = statuses.get(key, 0) + 1
     bad_5xx = [e for e in requests + saves if (e.get("status") or 0) >= 500 and e["status"] != 503]
-    debug = [e for e in requests + saves if e.get("debug_output")]
-    unfriendly = [
-        e
-        for e in requests
-        if e.get("status") == 503 and (e["retry_after"] != "5" or not e["friendly"])
-    ]
     unexpected = [e for e in requests if e.get("status") not in (200, 503)]
     if bad_5xx:
         problems.append(f"(a) {len(bad_5xx)} responses were 5xx other than 503: {bad_5xx[:3]}")
-    if debug:
-        problems.append(f"(a) {len(debug)} responses showed a traceback or debug page")
-    if unfriendly:
-        problems.append(f"(a) {len(unfriendly)} 503s lacked Retry-After: 5 or the page")
     if unexpected:
         problems.append(f"(a) {len(unexpected)} requests got neither 200 nor 503: {unexpected[:3]}")
 
@@ -675,66 +445,53 @@ def main():
     run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     port = free_port()
     env = app_environment(port)
-    gunicorn = None
+    server = None
     gunicorn_log_path = ARTIFACTS / "faults-gunicorn.log"
     try:
         ensure_pg_running()
-        log(f"resetting database {database_name()}; migrating and loading the seed")
-        reset_database()
-        manage(env, "migrate", "--noinput")
-        manage(env, "load_seed")
-        # Production serves static files from the collectstatic manifest.
-        manage(env, "collectstatic", "--noinput")
-        password = secrets.token_urlsafe(24)
-        manage(
-            {**env, "DJANGO_SUPERUSER_PASSWORD": password},
-            "createsuperuser",
-            "--noinput",
-            "--username",
-            ADMIN_USER,
-            "--email",
-            "faults@example.org",
-        )
+        log(f"resetting database {database_name(DATABASE_URL)}; migrating and loading the seed")
+        password = seeded_database(env, ADMIN_USER)
         paths, countries = fetch_paths(DATABASE_URL)
 
         log(f"starting gunicorn ({WORKERS} workers) on 127.0.0.1:{port}")
-        with open(gunicorn_log_path, "w") as gunicorn_log:
-            gunicorn = start_gunicorn(env, port, gunicorn_log)
-            wait_until_ready(gunicorn, port, gunicorn_log_path)
-
-            rec = Recorder(time.monotonic())
-            stop = threading.Event()
-            threads = [
-                threading.Thread(target=load_worker, args=(port, paths, rec, stop, n), daemon=True)
-                for n in range(THREADS)
-            ]
-            threads.append(
-                threading.Thread(
-                    target=admin_saver,
-                    args=(port, password, countries, run_id, rec, stop),
-                    daemon=True,
-                )
+        server = Server(env, port, gunicorn_log_path, workers=WORKERS, timeout=30)
+        rec = Recorder(time.monotonic())
+        stop = threading.Event()
+        threads = [
+            threading.Thread(target=load_worker, args=(port, paths, rec, stop, n), daemon=True)
+            for n in range(THREADS)
+        ]
+        threads.append(
+            threading.Thread(
+                target=admin_saver,
+                args=(port, password, countries, run_id, rec, stop),
+                daemon=True,
             )
-            fault_thread = threading.Thread(target=fault, args=(rec, stop), daemon=True)
-            log(f"load: {THREADS} threads for {DURATION:.0f} s; Postgres stops at {STOP_AT:.0f} s")
-            for thread in [*threads, fault_thread]:
-                thread.start()
-            time.sleep(DURATION)
-            fault_thread.join(timeout=90)
-            stop.set()
-            for thread in threads:
-                thread.join(timeout=REQUEST_TIMEOUT + 5)
-            rec.mark("load_end")
+        )
+        fault_thread = threading.Thread(target=fault, args=(rec, stop), daemon=True)
+        log(f"load: {THREADS} threads for {DURATION:.0f} s; Postgres stops at {STOP_AT:.0f} s")
+        for thread in [*threads, fault_thread]:
+            thread.start()
+        time.sleep(DURATION)
+        fault_thread.join(timeout=90)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=REQUEST_TIMEOUT + 5)
+        rec.mark("load_end")
     finally:
-        stop_gunicorn(gunicorn)
+        if server is not None:
+            server.stop()
         ensure_pg_running()
 
     problems, numbers = analyse(rec)
     gunicorn_output = gunicorn_log_path.read_text(errors="replace")
-    summary = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "passed": not problems,
-        "problems": problems,
+    # Informational: server-side logs (never response bodies) of the run.
+    app_log = {
+        "worker_timeouts": gunicorn_output.count("WORKER TIMEOUT"),
+        "tracebacks": gunicorn_output.count("Traceback"),
+        "database_unavailable_warnings": gunicorn_output.count('"database unavailable"'),
+    }
+    details = {
         "settings": {
             "duration": DURATION,
             "stop_at": STOP_AT,
@@ -745,29 +502,14 @@ def main():
         },
         "marks_seconds": rec.marks,
         "results": numbers,
-        # Informational: server-side logs (never response bodies) of the run.
-        "app_log": {
-            "worker_timeouts": gunicorn_output.count("WORKER TIMEOUT"),
-            "tracebacks": gunicorn_output.count("Traceback"),
-            "database_unavailable_warnings": gunicorn_output.count('"database unavailable"'),
-        },
+        "app_log": app_log,
         "requests": rec.requests,
         "admin_saves": rec.saves,
     }
-    out = ARTIFACTS / "faults.json"
-    out.write_text(json.dumps(summary, indent=1))
-
-    print()
-    print("Database fault test", "PASSED" if not problems else "FAILED")
-    for name, value in rec.marks.items():
-        print(f"  {name:<16} t={value:7.2f} s")
-    for name, value in numbers.items():
-        print(f"  {name}: {value}")
-    print(f"  app log: {summary['app_log']}")
-    for problem in problems:
-        print(f"  PROBLEM {problem}")
-    print(f"  details: {out}; gunicorn log: {gunicorn_log_path}")
-    return 1 if problems else 0
+    lines = [f"{name:<16} t={value:7.2f} s" for name, value in rec.marks.items()]
+    lines += [f"{name}: {value}" for name, value in numbers.items()]
+    lines.append(f"app log: {app_log}")
+    return report("Database fault test", problems, details, lines, "faults", gunicorn_log_path)
 
 
 if __name__ == "__main__":

@@ -28,19 +28,25 @@ Report: stdout and test-artifacts/hostile.json.
 import http.client
 import json
 import os
-import secrets
 import socketserver
 import sys
 import threading
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import faults  # noqa: E402  (the fault test's database, gunicorn and form helpers)
+import faults  # the fault test's database and environment
+from harness import (
+    ARTIFACTS,
+    Browser,
+    Server,
+    database_name,
+    free_port,
+    get,
+    logger,
+    memory_kb,
+    report,
+    seeded_database,
+)
 
-ROOT = faults.ROOT
-ARTIFACTS = faults.ARTIFACTS
 WORKERS = int(os.environ.get("HOSTILE_WORKERS", "1"))
 CACHE_MAX_BYTES = int(os.environ.get("HOSTILE_CACHE_MAX_BYTES", str(8 * 1024 * 1024)))
 FLOOD_REQUESTS = int(os.environ.get("HOSTILE_FLOOD_REQUESTS", "2400"))
@@ -49,7 +55,7 @@ SEARCH_BUDGET = 10
 EDITOR = "hostile-editor"
 EDITOR_ADDRESS = "127.0.0.9"
 STRANGER_ADDRESS = "127.0.0.66"
-log = faults.log
+log = logger("hostile")
 
 
 # --- the proxy: one hop, like deploy/nginx.conf ----------------------------------------------------
@@ -106,25 +112,13 @@ def start_proxy(upstream_port):
 # --- clients -------------------------------------------------------------------------------------
 
 
-def fetch(port, path, address="127.0.0.1", headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(address, 0))
-    try:
-        conn.request("GET", path, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        conn.close()
+def fetch(port, path, address="127.0.0.1"):
+    return get(port, path, address=address, timeout=30)
 
 
-def worker_rss(master_pid):
-    """Resident memory (bytes) of each gunicorn worker: the master's child processes."""
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    sizes = {}
-    for pid in children:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                sizes[int(pid)] = int(line.split()[1]) * 1024
-    return sizes
+def worker_rss(server):
+    """Resident memory (bytes) of each gunicorn worker."""
+    return {pid: memory_kb(pid, "VmRSS") * 1024 for pid in server.workers()}
 
 
 def flood(port, paths, statuses):
@@ -159,15 +153,15 @@ def megabytes(value):
 # --- the checks ----------------------------------------------------------------------------------
 
 
-def check_cache_flood(port, master_pid, results, problems):
+def check_cache_flood(port, server, results, problems):
     warm = "/agreements/?status=in_force"
     for _ in range(3 * WORKERS):  # every worker renders and caches the real page, and home
         fetch(port, warm)
         fetch(port, "/")
-    before = worker_rss(master_pid)
+    before = worker_rss(server)
     statuses = {}
     flood(port, [f"/?utm={n}" for n in range(FLOOD_REQUESTS)], statuses)
-    after = worker_rss(master_pid)
+    after = worker_rss(server)
     growth = grown(before, after)
     hits = [fetch(port, warm)[1].get("X-Cache") for _ in range(2 * WORKERS)]
     results["cache_flood"] = {
@@ -183,8 +177,8 @@ def check_cache_flood(port, master_pid, results, problems):
         problems.append(f"cache flood: the page cached before it was evicted ({hits})")
 
 
-def check_cache_bound(port, master_pid, results, problems):
-    before = worker_rss(master_pid)
+def check_cache_bound(port, server, results, problems):
+    before = worker_rss(server)
     statuses = {}
     # Each a valid filter, each a different page: 1,200 days from 2019 on.
     days = [
@@ -193,7 +187,7 @@ def check_cache_bound(port, master_pid, results, problems):
         for n in range(FLOOD_REQUESTS // 2)
     ]
     flood(port, days, statuses)
-    after = worker_rss(master_pid)
+    after = worker_rss(server)
     growth = grown(before, after)
     limit = CACHE_MAX_BYTES + 24 * 1024 * 1024
     results["cache_bound"] = {
@@ -210,12 +204,7 @@ def check_cache_bound(port, master_pid, results, problems):
 
 
 def login(port, address, password, extra_headers=None):
-    browser = faults.Browser(port, source_address=address, headers=extra_headers)
-    status, _, html = browser.request("GET", "/admin/login/?next=/admin/")
-    fields = dict(faults.form_fields(html, "login-form"))
-    fields.update(username=EDITOR, password=password, next="/admin/")
-    status, headers, _ = browser.request("POST", "/admin/login/?next=/admin/", fields)
-    return status, headers.get("Location", "")
+    return Browser(port, address=address, headers=extra_headers).login(EDITOR, password)
 
 
 def check_lockout(port, password, results, problems):
@@ -260,7 +249,7 @@ def check_search_budget(port, results, problems):
 
 def main():
     ARTIFACTS.mkdir(exist_ok=True)
-    port = faults.free_port()
+    port = free_port()
     env = {
         **faults.app_environment(port),
         "RATELIMIT_ENABLED": "1",
@@ -268,64 +257,43 @@ def main():
         "RATELIMIT_API_PER_MINUTE": "100000",  # the cache-bound flood goes through the API
         "TRUSTED_PROXY_COUNT": "1",
         "CACHE_MAX_BYTES": str(CACHE_MAX_BYTES),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
     env.pop("REDIS_URL", None)
     faults.ensure_pg_running()
-    log(f"resetting database {faults.database_name()}; migrating and loading the seed")
-    faults.reset_database()
-    faults.manage(env, "migrate", "--noinput")
-    faults.manage(env, "load_seed")
-    faults.manage(env, "collectstatic", "--noinput")
-    password = secrets.token_urlsafe(24)
-    faults.manage(
-        {**env, "DJANGO_SUPERUSER_PASSWORD": password},
-        "createsuperuser", "--noinput", "--username", EDITOR, "--email", "e@example.org",
-    )  # fmt: skip
+    log(f"resetting database {database_name(env['DATABASE_URL'])}; migrating and loading the seed")
+    password = seeded_database(env, EDITOR)
 
-    results, problems, gunicorn, proxy = {}, [], None, None
+    results, problems, server, proxy = {}, [], None, None
     log_path = ARTIFACTS / "hostile-gunicorn.log"
     try:
-        with open(log_path, "w") as gunicorn_log:
-            gunicorn = faults.start_gunicorn(env, port, gunicorn_log, workers=WORKERS)
-            faults.wait_until_ready(gunicorn, port, log_path)
-            proxy = start_proxy(port)
-            proxy_port = proxy.server_address[1]
-            log(f"gunicorn ({WORKERS} workers) on {port}, behind a proxy on {proxy_port}")
-            for name, check in [
-                ("cache flood", lambda: check_cache_flood(proxy_port, gunicorn.pid, results, problems)),
-                ("cache bound", lambda: check_cache_bound(proxy_port, gunicorn.pid, results, problems)),
-                ("lock-out", lambda: check_lockout(proxy_port, password, results, problems)),
-                ("search budget", lambda: check_search_budget(proxy_port, results, problems)),
-            ]:  # fmt: skip
-                log(name)
-                check()
+        server = Server(env, port, log_path, workers=WORKERS)
+        proxy = start_proxy(port)
+        proxy_port = proxy.server_address[1]
+        log(f"gunicorn ({WORKERS} workers) on {port}, behind a proxy on {proxy_port}")
+        for name, check in [
+            ("cache flood", lambda: check_cache_flood(proxy_port, server, results, problems)),
+            ("cache bound", lambda: check_cache_bound(proxy_port, server, results, problems)),
+            ("lock-out", lambda: check_lockout(proxy_port, password, results, problems)),
+            ("search budget", lambda: check_search_budget(proxy_port, results, problems)),
+        ]:  # fmt: skip
+            log(name)
+            check()
     finally:
         if proxy is not None:
             proxy.shutdown()
-        faults.stop_gunicorn(gunicorn)
+        if server is not None:
+            server.stop()
     server_log = log_path.read_text(errors="replace")
     errors = server_log.count('"status": 5') + server_log.count("Traceback")
     if errors:
         problems.append(f"{errors} server errors or tracebacks in {log_path}")
 
-    summary = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "passed": not problems,
-        "problems": problems,
+    details = {
         "settings": {"workers": WORKERS, "cache_max_bytes": CACHE_MAX_BYTES},
         "results": results,
     }
-    out = ARTIFACTS / "hostile.json"
-    out.write_text(json.dumps(summary, indent=1))
-    print()
-    print("Hostile-traffic test", "PASSED" if not problems else "FAILED")
-    for name, value in results.items():
-        print(f"  {name}: {json.dumps(value)}")
-    for problem in problems:
-        print(f"  PROBLEM {problem}")
-    print(f"  details: {out}; gunicorn log: {log_path}")
-    return 0 if not problems else 1
+    lines = [f"{name}: {json.dumps(value)}" for name, value in results.items()]
+    return report("Hostile-traffic test", problems, details, lines, "hostile", log_path)
 
 
 if __name__ == "__main__":

@@ -12,36 +12,15 @@ the process's peak memory. docs/IMPORT.md quotes the results.
 
 import argparse
 import os
-import re
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import PYTHON, ROOT, create_database, manage, server_url, with_database
+
 SCRATCH_DB = "tracker_import_timing"
 EDITOR = "timing-editor"
-
-
-def scratch_database_url():
-    """A fresh, empty scratch database's URL (dropped and created again)."""
-    import psycopg
-
-    configured = os.environ.get("DATABASE_URL")
-    if configured:
-        url = re.sub(r"/[^/?]*(\?|$)", rf"/{SCRATCH_DB}\1", configured, count=1)
-        admin = re.sub(r"/[^/?]*(\?|$)", r"/postgres\1", configured, count=1)
-    else:
-        sys.path.insert(0, str(ROOT))
-        from tracker.embedded_db import embedded_database_url
-
-        admin = embedded_database_url(ROOT / ".data")  # this process keeps the server up
-        url = admin.replace("/tracker?", f"/{SCRATCH_DB}?")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}"')
-        conn.execute(f'CREATE DATABASE "{SCRATCH_DB}"')
-    return url
 
 
 def sources_csv(rows, start):
@@ -70,9 +49,7 @@ CSV = {"sources": sources_csv, "transfers": transfers_csv}
 
 
 def setup(env):
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
+    manage(env, "migrate", "--noinput", "-v0")
     code = f"""
 from django.contrib.auth.models import Group, User
 from agreements.models import Agreement, Country, Source
@@ -85,9 +62,7 @@ deal = Agreement.objects.create(
 )
 deal.sources.add(source)
 """
-    subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code], cwd=ROOT, env=env, check=True
-    )
+    manage(env, "shell", "-v", "0", "-c", code)
 
 
 def timed(env, args):
@@ -95,7 +70,7 @@ def timed(env, args):
     with tempfile.TemporaryFile("w+") as output:
         start = time.monotonic()
         process = subprocess.Popen(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, stdout=output, stderr=output
+            [PYTHON, "manage.py", *args], cwd=ROOT, env=env, stdout=output, stderr=output
         )
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.monotonic() - start
@@ -115,9 +90,7 @@ ImportJob.objects.create(kind={kind!r}, file_name="timing.csv", row_count={rows}
     content=open({str(path)!r}, encoding="utf-8").read(),
     created_by=User.objects.get(username={EDITOR!r}))
 """
-    subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code], cwd=ROOT, env=env, check=True
-    )
+    manage(env, "shell", "-v", "0", "-c", code)
 
 
 def main():
@@ -125,7 +98,8 @@ def main():
     parser.add_argument("--rows", type=int, nargs="+", default=[7000, 30000])
     parser.add_argument("--kind", choices=sorted(CSV), default="sources")
     options = parser.parse_args()
-    env = {**os.environ, "DATABASE_URL": scratch_database_url(), "LOG_LEVEL": "WARNING"}
+    database = create_database(with_database(server_url(), SCRATCH_DB), reset=True)
+    env = {**os.environ, "DATABASE_URL": database, "LOG_LEVEL": "WARNING"}
     setup(env)
     start = 0
     with tempfile.TemporaryDirectory() as folder:

@@ -762,6 +762,12 @@ class EventKind(models.TextChoices):
     OTHER = "other", pgettext_lazy("timeline event", "Other")
 
 
+class AgreementEventQuerySet(models.QuerySet):
+    def published(self):
+        """The events of published agreements: an event is public when its agreement is."""
+        return self.filter(agreement__in=Agreement.objects.published())
+
+
 class AgreementEvent(ChoiceLabels, models.Model):
     """One dated step in an agreement's timeline. Public when its agreement is."""
 
@@ -790,6 +796,7 @@ class AgreementEvent(ChoiceLabels, models.Model):
         blank=True, help_text="For editors only; never shown publicly."
     )
 
+    objects = AgreementEventQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[sources])
 
     class Meta:
@@ -1357,6 +1364,12 @@ class CourtCase(ReviewedRecord):
             raise ValidationError(errors)
 
 
+class CourtRulingQuerySet(models.QuerySet):
+    def published(self):
+        """The rulings of published cases: a ruling is public when its case is."""
+        return self.filter(case__in=CourtCase.objects.published())
+
+
 class CourtRuling(ChoiceLabels, models.Model):
     """One dated step of a case (an order, a stay, a judgment, an appeal). Public when its
     case is."""
@@ -1380,6 +1393,7 @@ class CourtRuling(ChoiceLabels, models.Model):
         blank=True, help_text="For editors only; never shown publicly."
     )
 
+    objects = CourtRulingQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[sources])
 
     class Meta:

@@ -82,9 +82,7 @@ def _agreements():
 
 
 def _events():
-    return exports.event_rows(
-        AgreementEvent.objects.filter(agreement__in=Agreement.objects.published()).order_by("id")
-    )
+    return exports.event_rows(AgreementEvent.objects.published().order_by("id"))
 
 
 def _transfers():
@@ -98,9 +96,7 @@ def _cases():
 
 
 def _rulings():
-    return exports.ruling_rows(
-        CourtRuling.objects.filter(case__in=CourtCase.objects.published()).order_by("id")
-    )
+    return exports.ruling_rows(CourtRuling.objects.published().order_by("id"))
 
 
 def _sources():

@@ -57,7 +57,7 @@ def search(text):
             snippet_text=_headline("summary", text), title_text=_headline("title", text, whole=True)
         ),
         "events": full_text(
-            AgreementEvent.objects.filter(agreement__in=published).select_related("agreement"),
+            AgreementEvent.objects.published().select_related("agreement"),
             EVENT_SEARCH,
             text,
         ).annotate(snippet_text=_headline("description", text)),

@@ -293,7 +293,7 @@ class CaseDetailView(TombstoneMixin, DetailView):
                 # The timeline entries of published agreements that name this case.
                 Prefetch(
                     "events",
-                    queryset=AgreementEvent.objects.filter(agreement__in=agreements)
+                    queryset=AgreementEvent.objects.published()
                     .select_related("agreement")
                     .order_by("date", "id"),
                 ),

@@ -32,10 +32,31 @@ class SourceFactory(factory.django.DjangoModelFactory):
     published_on = datetime.date(2025, 3, 16)
 
 
+def is_published(record) -> bool:
+    return record is not None and record.publication_state == "published"
+
+
+def cite_sources(record, extracted, required):
+    """Set record's sources to extracted when the test names them (sources=[] for none), else
+    to one new source when the rules require one (publishing.blockers), else to none."""
+    if extracted is not None:
+        record.sources.set(extracted)
+    elif required:
+        record.sources.set([SourceFactory()])
+
+
 class AgreementFactory(factory.django.DjangoModelFactory):
+    """A draft agreement; published=True publishes it.
+
+    The rules ask nothing of a published agreement's own sources: each of its events must cite
+    one (AgreementEventFactory does that for a published agreement's events)."""
+
     class Meta:
         model = Agreement
         skip_postgeneration_save = True
+
+    class Params:
+        published = factory.Trait(publication_state="published")
 
     title = factory.Sequence(lambda n: f"Agreement {n}")
     slug = factory.Sequence(lambda n: f"agreement-{n}")
@@ -44,7 +65,7 @@ class AgreementFactory(factory.django.DjangoModelFactory):
     status = "in_force"
     kind = "memorandum_of_understanding"
     summary = "A summary of the deal."
-    publication_state = "published"
+    publication_state = "draft"
 
     @factory.post_generation
     def sources(self, create, extracted, **kwargs):
@@ -53,6 +74,9 @@ class AgreementFactory(factory.django.DjangoModelFactory):
 
 
 class AgreementEventFactory(factory.django.DjangoModelFactory):
+    """An event of a (draft) agreement. An event of a published agreement cites one new source,
+    as the rules require; pass sources=[...] to choose them (sources=[] for none)."""
+
     class Meta:
         model = AgreementEvent
         skip_postgeneration_save = True
@@ -64,14 +88,24 @@ class AgreementEventFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def sources(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.sources.set(extracted)
+        if create:
+            cite_sources(self, extracted, required=is_published(self.agreement))
 
 
 class TransferFactory(factory.django.DjangoModelFactory):
+    """A draft transfer under a draft agreement. published=True publishes both (readers see a
+    transfer only under a published agreement, or with none); a published transfer cites one new
+    source unless sources=[...] names them (sources=[] for none)."""
+
     class Meta:
         model = Transfer
         skip_postgeneration_save = True
+
+    class Params:
+        published = factory.Trait(
+            publication_state="published",
+            agreement=factory.SubFactory(AgreementFactory, published=True),
+        )
 
     agreement = factory.SubFactory(AgreementFactory)
     from_country = factory.LazyAttribute(
@@ -83,7 +117,7 @@ class TransferFactory(factory.django.DjangoModelFactory):
     date = datetime.date(2025, 3, 16)
     people = 10
     description = "A flight."
-    publication_state = "published"
+    publication_state = "draft"
 
     @factory.post_generation
     def nationalities(self, create, extracted, **kwargs):
@@ -92,16 +126,20 @@ class TransferFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def sources(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.sources.set(extracted)
+        if create:
+            cite_sources(self, extracted, required=is_published(self))
 
 
 class CourtCaseFactory(factory.django.DjangoModelFactory):
-    """A published, decided case with one source (pass sources=[] for none)."""
+    """A draft, decided case with one source (pass sources=[] for none); published=True
+    publishes it."""
 
     class Meta:
         model = CourtCase
         skip_postgeneration_save = True
+
+    class Params:
+        published = factory.Trait(publication_state="published")
 
     name = factory.Sequence(lambda n: f"Applicant {n} v Minister")
     slug = factory.Sequence(lambda n: f"case-{n}")
@@ -112,7 +150,7 @@ class CourtCaseFactory(factory.django.DjangoModelFactory):
     decided_on = datetime.date(2023, 11, 15)
     stage = "decided"
     outcome = "The policy was held unlawful."
-    publication_state = "published"
+    publication_state = "draft"
 
     @factory.post_generation
     def sources(self, create, extracted, **kwargs):
@@ -126,6 +164,8 @@ class CourtCaseFactory(factory.django.DjangoModelFactory):
 
 
 class CourtRulingFactory(factory.django.DjangoModelFactory):
+    """A ruling of a (draft) case, with one source (pass sources=[] for none)."""
+
     class Meta:
         model = CourtRuling
         skip_postgeneration_save = True

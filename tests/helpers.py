@@ -8,6 +8,15 @@ def change_url(record):
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[record.pk])
 
 
+def restore_url(record, version):
+    """The admin page that restores history row version of record."""
+    opts = record._meta
+    return reverse(
+        f"admin:{opts.app_label}_{opts.model_name}_simple_history",
+        args=[record.pk, version.history_id],
+    )
+
+
 def change_form(agreement, **overrides):
     """The agreement's admin change form as a browser would post it, with no inline rows."""
     data = {

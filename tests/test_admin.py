@@ -99,8 +99,8 @@ def test_editor_country_autocomplete_works(editor_client):
 
 
 def test_deleting_an_agreement_with_transfers_is_refused_with_a_message(superuser_client):
-    agreement = AgreementFactory()
-    TransferFactory(agreement=agreement)
+    agreement = AgreementFactory(published=True)
+    TransferFactory(published=True, agreement=agreement)
     response = superuser_client.post(
         reverse("admin:agreements_agreement_delete", args=[agreement.pk]), {"post": "yes"}
     )
@@ -114,7 +114,7 @@ def test_deleting_an_agreement_with_transfers_is_refused_with_a_message(superuse
 
 @pytest.mark.parametrize("model", ["agreement", "agreementevent", "transfer", "source", "country"])
 def test_admin_lists_render(superuser_client, model):
-    AgreementFactory()
+    AgreementFactory(published=True)
     assert superuser_client.get(reverse(f"admin:agreements_{model}_changelist")).status_code == 200
 
 
@@ -123,7 +123,7 @@ def test_source_list_filters_uncited_sources(superuser_client):
 
     cited = SourceFactory(title="Cited one")
     SourceFactory(title="Lonely one")
-    AgreementFactory(sources=[cited])
+    AgreementFactory(published=True, sources=[cited])
     content = superuser_client.get(
         reverse("admin:agreements_source_changelist") + "?cited=no"
     ).content.decode()

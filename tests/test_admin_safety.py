@@ -1,11 +1,17 @@
 """Repeated failed logins are throttled, the admin path is configurable, staff sessions expire."""
 
+import datetime
 import subprocess
 import sys
 
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.urls import reverse
+from django.utils import timezone
+
+from tracker.clients import client_address
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +40,14 @@ def test_a_good_login_works_and_resets_the_counter(client, editor):
     assert response.status_code == 302
 
 
-def test_staff_sessions_expire():
-    assert settings.SESSION_COOKIE_AGE <= 12 * 3600
-    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
+def test_staff_sessions_end_with_the_browser_and_after_hours_idle(client, editor):
+    response = attempt(client, "a-long-editor-password")
+    assert response.status_code == 302
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert not cookie["expires"] and not cookie["max-age"]  # gone when the browser closes
+    session = Session.objects.get(session_key=cookie.value)
+    idle_limit = session.expire_date - timezone.now()
+    assert datetime.timedelta(hours=1) < idle_limit <= datetime.timedelta(hours=12)
 
 
 def test_the_admin_path_is_a_setting():
@@ -83,5 +94,10 @@ def test_behind_the_proxy_the_stranger_is_locked_out_by_their_own_address(client
     assert attempt_through_proxy(client, "a-long-editor-password", "203.0.113.9").status_code == 302
 
 
-def test_lock_outs_and_rate_limits_use_the_same_client_address():
-    assert settings.AXES_CLIENT_IP_CALLABLE == "tracker.clients.client_address"
+def test_lock_outs_count_the_client_address_the_rate_limits_count(client, editor, settings, rf):
+    settings.TRUSTED_PROXY_COUNT = 1
+    forwarded = "203.0.113.9, 198.51.100.66"  # a forged entry, then the one our proxy appended
+    attempt_through_proxy(client, "guess", None, forwarded=forwarded)
+    counted = AccessAttempt.objects.get().ip_address
+    request = rf.get("/search/", REMOTE_ADDR="10.0.0.5", headers={"X-Forwarded-For": forwarded})
+    assert counted == client_address(request) == "198.51.100.66"

@@ -28,10 +28,13 @@ def fingerprint():
 def test_backup_then_restore_brings_back_the_same_data(tmp_path):
     sync_countries(Country)  # a previous transactional test may have flushed them
     source = SourceFactory()
-    agreement = AgreementFactory(sources=[source])
+    agreement = AgreementFactory(published=True, sources=[source])
     AgreementEventFactory(agreement=agreement, sources=[source])
     TransferFactory(
-        agreement=agreement, nationalities=[Country.objects.get(code="VE")], sources=[source]
+        published=True,
+        agreement=agreement,
+        nationalities=[Country.objects.get(code="VE")],
+        sources=[source],
     )
     before = fingerprint()
     archive = tmp_path / "backup.dump"
@@ -52,7 +55,7 @@ def test_restoring_a_missing_or_broken_file_changes_nothing(tmp_path):
     from django.core.management.base import CommandError
 
     sync_countries(Country)
-    AgreementFactory()
+    AgreementFactory(published=True)
     before = fingerprint()
     with pytest.raises(CommandError):
         call_command("restore", tmp_path / "nope.dump")

@@ -17,9 +17,9 @@ def small_limits(monkeypatch):
 
 
 def test_an_agreement_page_lists_its_first_transfers_and_links_to_all(client, small_limits):
-    agreement = AgreementFactory(slug="busy-deal")
+    agreement = AgreementFactory(published=True, slug="busy-deal")
     for n in range(5):
-        TransferFactory(agreement=agreement, people=10, place=f"Camp {n}")
+        TransferFactory(published=True, agreement=agreement, people=10, place=f"Camp {n}")
     page = client.get(agreement.get_absolute_url())
     assert len(page.context["transfers"]) == 2
     html = page.content.decode()
@@ -29,15 +29,17 @@ def test_an_agreement_page_lists_its_first_transfers_and_links_to_all(client, sm
 
 
 def test_an_agreement_page_with_few_transfers_has_no_more_link(client, small_limits):
-    agreement = AgreementFactory(slug="quiet-deal")
-    TransferFactory(agreement=agreement)
+    agreement = AgreementFactory(published=True, slug="quiet-deal")
+    TransferFactory(published=True, agreement=agreement)
     html = client.get(agreement.get_absolute_url()).content.decode()
     assert "/transfers/?agreement=quiet-deal" not in html
 
 
 def test_a_country_page_bounds_its_agreement_lists_and_counts_them_all(client, small_limits):
     for _ in range(3):
-        AgreementFactory(sending_country=country("GB"), receiving_country=country("RW"))
+        AgreementFactory(
+            published=True, sending_country=country("GB"), receiving_country=country("RW")
+        )
     page = client.get("/countries/gb/")
     assert len(page.context["agreements_sent"]) == 2
     assert page.context["agreement_counts"] == {"sent": 3, "hosted": 0}
@@ -53,7 +55,9 @@ def test_the_timeline_shows_the_most_recent_agreements_and_links_to_all(client, 
 
     monkeypatch.setattr(trends, "TIMELINE_LIMIT", 2)
     for year in (2019, 2021, 2023):
-        AgreementFactory(title=f"Deal of {year}", signed_on=datetime.date(year, 5, 1))
+        AgreementFactory(
+            published=True, title=f"Deal of {year}", signed_on=datetime.date(year, 5, 1)
+        )
     page = client.get("/trends/")
     titles = [row["agreement"].title for row in page.context["timeline"]["rows"]]
     assert titles == ["Deal of 2021", "Deal of 2023"]
@@ -70,7 +74,7 @@ def short_pages(monkeypatch):
 
 def test_lists_stop_after_the_last_served_page(client, short_pages):
     for _ in range(3):
-        AgreementFactory()
+        AgreementFactory(published=True)
     last = client.get("/agreements/?page=2")
     assert last.status_code == 200
     assert last.context["paginator"].num_pages == 2
@@ -80,7 +84,7 @@ def test_lists_stop_after_the_last_served_page(client, short_pages):
 
 def test_lists_that_fit_say_nothing_about_stopping(client, short_pages):
     for _ in range(2):
-        AgreementFactory()
+        AgreementFactory(published=True)
     assert "Lists stop after" not in client.get("/agreements/?page=2").content.decode()
 
 
@@ -92,9 +96,9 @@ def agreement_menu_limit(monkeypatch):
 
 
 def test_with_many_agreements_the_transfer_filter_takes_a_typed_name(client, agreement_menu_limit):
-    kept = AgreementFactory(slug="kept-deal")
-    AgreementFactory(slug="other-deal")
-    TransferFactory(agreement=kept, place="Kept Camp")
+    kept = AgreementFactory(published=True, slug="kept-deal")
+    AgreementFactory(published=True, slug="other-deal")
+    TransferFactory(published=True, agreement=kept, place="Kept Camp")
     page = client.get("/transfers/")
     html = page.content.decode()
     assert '<select name="agreement"' not in html
@@ -104,13 +108,13 @@ def test_with_many_agreements_the_transfer_filter_takes_a_typed_name(client, agr
 
 
 def test_a_mistyped_agreement_name_is_a_form_error(client, agreement_menu_limit):
-    AgreementFactory(slug="one-deal")
-    AgreementFactory(slug="two-deal")
+    AgreementFactory(published=True, slug="one-deal")
+    AgreementFactory(published=True, slug="two-deal")
     page = client.get("/transfers/?agreement=no-such-deal")
     assert page.status_code == 200
     assert page.context["filter"].form.errors["agreement"]
 
 
 def test_with_few_agreements_the_transfer_filter_is_a_menu(client):
-    AgreementFactory(slug="only-deal")
+    AgreementFactory(published=True, slug="only-deal")
     assert '<select name="agreement"' in client.get("/transfers/").content.decode()

@@ -342,7 +342,11 @@ def test_proposed_revision_goes_public_only_after_review(live_server, editor, pu
     new = "Deportees are flown to a third country; the memorandum was renewed for two years."
     source = SourceFactory(title="Third-country deal signed")
     agreement = AgreementFactory(
-        title="Review scenario deal", slug="review-scenario-deal", summary=old, sources=[source]
+        published=True,
+        title="Review scenario deal",
+        slug="review-scenario-deal",
+        summary=old,
+        sources=[source],
     )
     AgreementEventFactory(agreement=agreement, sources=[source])
     base = live_server.url
@@ -435,7 +439,9 @@ def test_a_withdrawn_record_and_its_change_log_fit_a_phone_screen(live_server, p
 
     from tests.factories import AgreementFactory
 
-    agreement = AgreementFactory(title="Withdrawn deal with a long name " * 3, slug="gone-deal")
+    agreement = AgreementFactory(
+        published=True, title="Withdrawn deal with a long name " * 3, slug="gone-deal"
+    )
     agreement.publication_state = "withdrawn"
     agreement.withdrawn_at = timezone.now()
     # A long unbroken word (a URL) is the usual way a reason would push a page sideways.
@@ -455,7 +461,7 @@ def test_a_moved_or_dead_source_fits_a_phone_screen(live_server, phone):
     from tests.factories import AgreementFactory, SourceFactory
 
     moved, dead = SourceFactory(), SourceFactory()
-    agreement = AgreementFactory(slug="linked-deal", sources=[moved, dead])
+    agreement = AgreementFactory(published=True, slug="linked-deal", sources=[moved, dead])
     new_address = "https://news.example.org/" + "x" * 120  # no place to break a line
     LinkCheck.objects.create(
         source=moved, url=moved.url, status="moved", http_status=200, final_url=new_address,
@@ -477,9 +483,14 @@ def test_reader_follows_an_onward_removal_and_the_chain_fits_a_phone(live_server
 
     from tests.factories import AgreementFactory, TransferFactory, country
 
-    deal = AgreementFactory(sending_country=country("US"), receiving_country=country("SV"))
-    flight = TransferFactory(agreement=deal, date=datetime.date(2025, 3, 15), people=238)
+    deal = AgreementFactory(
+        published=True, sending_country=country("US"), receiving_country=country("SV")
+    )
+    flight = TransferFactory(
+        published=True, agreement=deal, date=datetime.date(2025, 3, 15), people=238
+    )
     sent_on = TransferFactory(
+        published=True,
         agreement=None,
         from_country=country("SV"),
         to_country=country("VE"),

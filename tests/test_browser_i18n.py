@@ -284,8 +284,8 @@ def test_the_switcher_keeps_the_page_and_filters_and_the_choice_sticks(live_serv
 
     from tests.factories import AgreementFactory
 
-    AgreementFactory(title="A deal in force", status="in_force")
-    AgreementFactory(title="A deal only signed", status="signed")
+    AgreementFactory(published=True, title="A deal in force", status="in_force")
+    AgreementFactory(published=True, title="A deal only signed", status="signed")
     base = live_server.url
     # A browser set to Spanish: Playwright sends Accept-Language from the locale.
     page = new_page(browser, locale="es-ES")

@@ -35,7 +35,7 @@ def withdrawn_agreement_url():
 
     from tests.factories import AgreementFactory
 
-    agreement = AgreementFactory(title="A withdrawn deal", slug="withdrawn-deal")
+    agreement = AgreementFactory(published=True, title="A withdrawn deal", slug="withdrawn-deal")
     agreement.publication_state = "withdrawn"
     agreement.withdrawn_at = timezone.now()
     agreement.withdrawal_reason = "Entered twice; the record kept is us-sv-2025."
@@ -92,15 +92,21 @@ def test_a_reader_filters_on_a_phone_and_removes_a_filter_with_its_chip(live_ser
 
     us = country("US")
     AgreementFactory(
-        title="Rwanda deal in force", sending_country=us, receiving_country=country("RW")
+        published=True,
+        title="Rwanda deal in force",
+        sending_country=us,
+        receiving_country=country("RW"),
     )
     AgreementFactory(
+        published=True,
         title="Rwanda deal signed",
         sending_country=us,
         receiving_country=country("RW"),
         status="signed",
     )
-    AgreementFactory(title="Ghana deal", sending_country=us, receiving_country=country("GH"))
+    AgreementFactory(
+        published=True, title="Ghana deal", sending_country=us, receiving_country=country("GH")
+    )
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     phone = context.new_page()
     phone.goto(live_server.url + "/agreements/")

@@ -62,7 +62,15 @@ def test_expired_entries_make_room_first(cache):
 
 
 def test_the_project_uses_it_without_redis():
+    from django.core.cache import cache as project_cache
+
     if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
         pytest.skip("REDIS_URL is set")
-    assert settings.CACHES["default"]["BACKEND"] == "tracker.cache_backends.BoundedLocMemCache"
-    assert settings.CACHES["default"]["OPTIONS"]["MAX_BYTES"] > 0
+    budget = settings.CACHES["default"]["OPTIONS"]["MAX_BYTES"]
+    try:
+        for n in range(12):  # half as much again as the budget, far fewer than MAX_ENTRIES
+            project_cache.set(f"bounded-{n}", b"x" * (budget // 8))
+        assert project_cache.get("bounded-11") is not None
+        assert project_cache.get("bounded-0") is None  # made room for by bytes, not by count
+    finally:
+        project_cache.clear()

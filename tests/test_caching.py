@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def agreement():
-    return AgreementFactory(title="Original title", slug="cached-deal")
+    return AgreementFactory(published=True, title="Original title", slug="cached-deal")
 
 
 def test_second_anonymous_view_is_served_from_the_cache(client, agreement):
@@ -115,7 +115,7 @@ def test_if_modified_since_before_the_last_change_gets_the_page(client, agreemen
 
 
 def test_each_query_string_is_cached_separately(client, agreement):
-    AgreementFactory(title="Another one", status="suspended")
+    AgreementFactory(published=True, title="Another one", status="suspended")
     client.get("/agreements/?status=in_force")
     other = client.get("/agreements/?status=suspended")
     assert other["X-Cache"] == "miss"

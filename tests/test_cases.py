@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 def refused_by_database(**changes):
-    case = CourtCaseFactory()  # updated in SQL: the form's clean() is not asked
+    case = CourtCaseFactory(published=True)  # updated in SQL: the form's clean() is not asked
     with pytest.raises(IntegrityError), transaction.atomic():
         CourtCase.objects.filter(pk=case.pk).update(**changes)
 
@@ -50,12 +50,14 @@ def test_the_database_refuses_a_case_without_docket_or_citation():
 
 
 def test_a_docket_alone_is_enough():
-    case = CourtCaseFactory(citation="", docket="1:25-cv-00766-JEB")
+    case = CourtCaseFactory(published=True, citation="", docket="1:25-cv-00766-JEB")
     case.full_clean()
 
 
 def test_the_form_explains_a_missing_docket_or_citation():
-    case = CourtCaseFactory.build(citation="", docket="  ", jurisdiction=country("GB"))
+    case = CourtCaseFactory.build(
+        published=True, citation="", docket="  ", jurisdiction=country("GB")
+    )
     with pytest.raises(ValidationError) as error:
         case.full_clean(validate_constraints=False)
     assert "docket (case number) or the neutral citation" in str(error.value)
@@ -70,12 +72,15 @@ def test_a_decided_case_needs_the_date_of_its_decision():
 
 
 def test_a_pending_case_needs_no_decision_date():
-    CourtCaseFactory(stage="pending", decided_on=None).full_clean()
+    CourtCaseFactory(published=True, stage="pending", decided_on=None).full_clean()
 
 
 def test_a_month_precision_date_is_stored_as_the_first_of_the_month():
     case = CourtCaseFactory.build(
-        filed_on=datetime.date(2025, 10, 17), filed_precision="month", decided_on=None
+        published=True,
+        filed_on=datetime.date(2025, 10, 17),
+        filed_precision="month",
+        decided_on=None,
     )
     case.stage = "pending"
     case.full_clean(validate_constraints=False)
@@ -84,13 +89,15 @@ def test_a_month_precision_date_is_stored_as_the_first_of_the_month():
 
 
 def test_only_a_court_ruling_in_a_timeline_links_to_a_case():
-    event = AgreementEventFactory(kind="signed")
+    event = AgreementEventFactory(agreement__published=True, kind="signed")
     with pytest.raises(IntegrityError), transaction.atomic():
-        type(event).objects.filter(pk=event.pk).update(court_case=CourtCaseFactory())
+        type(event).objects.filter(pk=event.pk).update(court_case=CourtCaseFactory(published=True))
 
 
 def test_the_reference_reads_citation_then_docket():
-    case = CourtCaseFactory.build(citation="[2023] UKSC 42", docket="UKSC 2023/0093")
+    case = CourtCaseFactory.build(
+        published=True, citation="[2023] UKSC 42", docket="UKSC 2023/0093"
+    )
     assert case.reference == "[2023] UKSC 42; UKSC 2023/0093"
 
 
@@ -119,7 +126,7 @@ def test_an_editor_cannot_publish_a_case(editor):
 
 
 def test_an_editors_change_to_a_published_case_is_a_proposal(editor_client):
-    case = CourtCaseFactory(outcome="Held unlawful.")
+    case = CourtCaseFactory(published=True, outcome="Held unlawful.")
     CourtRulingFactory(case=case)
     data = loaded_form(editor_client, change_url(case))
     data["outcome"] = "Held lawful."
@@ -133,7 +140,7 @@ def test_an_editors_change_to_a_published_case_is_a_proposal(editor_client):
 
 
 def test_approving_a_proposal_changes_the_case_and_its_rulings(editor, publisher):
-    case = CourtCaseFactory()
+    case = CourtCaseFactory(published=True)
     ruling = CourtRulingFactory(case=case, description="First words.")
     data = revisions.snapshot(case)
     data["rulings"][0]["fields"]["description"] = "Better words."
@@ -144,7 +151,7 @@ def test_approving_a_proposal_changes_the_case_and_its_rulings(editor, publisher
 
 
 def test_a_proposal_that_leaves_a_ruling_unsourced_is_refused(editor):
-    case = CourtCaseFactory()
+    case = CourtCaseFactory(published=True)
     CourtRulingFactory(case=case)
     data = revisions.snapshot(case)
     data["rulings"][0]["sources"] = []
@@ -182,7 +189,7 @@ def test_restoring_an_earlier_version_brings_back_its_rulings(publisher):
 
 def test_a_source_cited_by_a_case_cannot_be_deleted():
     source = SourceFactory()
-    CourtCaseFactory(sources=[source])
+    CourtCaseFactory(published=True, sources=[source])
     with pytest.raises(ProtectedError):
         source.delete()
 
@@ -197,7 +204,7 @@ def test_a_case_in_review_waits_in_the_review_queue(publisher_client):
 
 
 def test_the_case_list_shows_published_cases_only(client):
-    CourtCaseFactory(name="Published v Minister")
+    CourtCaseFactory(published=True, name="Published v Minister")
     CourtCaseFactory(name="Draft v Minister", publication_state="draft")
     page = body(client.get(reverse("case-list")))
     assert "Published v Minister" in page
@@ -214,9 +221,12 @@ def test_the_case_list_shows_published_cases_only(client):
     ],
 )
 def test_the_case_list_filters(client, query, shown):
-    CourtCaseFactory(name="Pending v State", stage="pending", decided_on=None)
+    CourtCaseFactory(published=True, name="Pending v State", stage="pending", decided_on=None)
     CourtCaseFactory(
-        name="Plaintiff v Commonwealth", court="High Court of Australia", jurisdiction=country("AU")
+        published=True,
+        name="Plaintiff v Commonwealth",
+        court="High Court of Australia",
+        jurisdiction=country("AU"),
     )
     page = body(client.get(reverse("case-list") + "?" + query))
     names = {"Pending v State", "Plaintiff v Commonwealth"}
@@ -225,17 +235,22 @@ def test_the_case_list_filters(client, query, shown):
 
 
 def test_the_case_list_filters_by_agreement(client):
-    agreement = AgreementFactory(slug="uk-rw-2022")
-    CourtCaseFactory(name="About it v State", agreements=[agreement])
-    CourtCaseFactory(name="Elsewhere v State")
+    agreement = AgreementFactory(published=True, slug="uk-rw-2022")
+    CourtCaseFactory(published=True, name="About it v State", agreements=[agreement])
+    CourtCaseFactory(published=True, name="Elsewhere v State")
     page = body(client.get(reverse("case-list") + "?agreement=uk-rw-2022"))
     assert "About it v State" in page and "Elsewhere v State" not in page
 
 
 def test_the_country_filter_finds_cases_about_its_agreements_in_other_courts(client):
-    agreement = AgreementFactory(sending_country=country("US"), receiving_country=country("SV"))
+    agreement = AgreementFactory(
+        published=True, sending_country=country("US"), receiving_country=country("SV")
+    )
     CourtCaseFactory(
-        name="Foreign court v State", jurisdiction=country("GB"), agreements=[agreement]
+        published=True,
+        name="Foreign court v State",
+        jurisdiction=country("GB"),
+        agreements=[agreement],
     )
     page = body(client.get(reverse("case-list") + "?country=sv"))
     assert "Foreign court v State" in page
@@ -247,7 +262,7 @@ def test_the_country_filter_finds_cases_about_its_agreements_in_other_courts(cli
      "q=" + "x" * 500, "country=%00"],
 )  # fmt: skip
 def test_junk_filters_are_a_form_error_not_a_500(client, query):
-    CourtCaseFactory()
+    CourtCaseFactory(published=True)
     response = client.get(reverse("case-list") + "?" + query)
     assert response.status_code == 200
 
@@ -258,9 +273,9 @@ def test_the_court_menu_never_names_the_court_of_a_draft(client):
 
 
 def test_a_case_page_shows_its_rulings_and_its_published_agreements_only(client):
-    shown = AgreementFactory(title="Shown agreement")
+    shown = AgreementFactory(published=True, title="Shown agreement")
     hidden = AgreementFactory(title="Draft agreement", publication_state="draft")
-    case = CourtCaseFactory(agreements=[shown, hidden])
+    case = CourtCaseFactory(published=True, agreements=[shown, hidden])
     CourtRulingFactory(case=case, kind="stay", description="The court stayed the flight.")
     page = body(client.get(case.get_absolute_url()))
     assert "The court stayed the flight." in page
@@ -279,7 +294,7 @@ def test_a_draft_case_is_404_for_the_public_and_a_preview_for_staff(client, edit
 
 
 def test_a_withdrawn_case_is_gone_with_its_reason(client, publisher):
-    case = CourtCaseFactory()
+    case = CourtCaseFactory(published=True)
     publishing.withdraw(case, publisher, "The citation was wrong.")
     response = client.get(case.get_absolute_url())
     assert response.status_code == 410
@@ -287,16 +302,16 @@ def test_a_withdrawn_case_is_gone_with_its_reason(client, publisher):
 
 
 def test_an_agreement_page_lists_its_published_cases(client):
-    agreement = AgreementFactory()
-    CourtCaseFactory(name="Listed v State", agreements=[agreement])
+    agreement = AgreementFactory(published=True)
+    CourtCaseFactory(published=True, name="Listed v State", agreements=[agreement])
     CourtCaseFactory(name="Draft v State", agreements=[agreement], publication_state="draft")
     page = body(client.get(agreement.get_absolute_url()))
     assert "Listed v State" in page and "Draft v State" not in page
 
 
 def test_a_timeline_ruling_links_to_its_case_only_when_the_case_is_public(client):
-    agreement = AgreementFactory()
-    public = CourtCaseFactory(name="Public v State")
+    agreement = AgreementFactory(published=True)
+    public = CourtCaseFactory(published=True, name="Public v State")
     draft = CourtCaseFactory(name="Hidden v State", publication_state="draft")
     AgreementEventFactory(agreement=agreement, kind="court_ruling", court_case=public,
                           sources=[SourceFactory()])  # fmt: skip
@@ -308,24 +323,32 @@ def test_a_timeline_ruling_links_to_its_case_only_when_the_case_is_public(client
 
 
 def test_a_country_page_lists_cases_in_its_courts_and_about_its_agreements(client):
-    agreement = AgreementFactory(sending_country=country("GB"), receiving_country=country("RW"))
-    CourtCaseFactory(
-        name="About Rwanda v State", jurisdiction=country("GB"), agreements=[agreement]
+    agreement = AgreementFactory(
+        published=True, sending_country=country("GB"), receiving_country=country("RW")
     )
-    CourtCaseFactory(name="Unrelated v State", jurisdiction=country("AU"))
+    CourtCaseFactory(
+        published=True,
+        name="About Rwanda v State",
+        jurisdiction=country("GB"),
+        agreements=[agreement],
+    )
+    CourtCaseFactory(published=True, name="Unrelated v State", jurisdiction=country("AU"))
     page = body(client.get(country("RW").get_absolute_url()))
     assert "About Rwanda v State" in page and "Unrelated v State" not in page
 
 
 def test_the_case_list_does_not_grow_queries_with_cases(client, django_assert_max_num_queries):
     for _ in range(30):
-        CourtCaseFactory()
+        CourtCaseFactory(published=True)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("case-list")).status_code == 200
 
 
 def test_a_case_page_does_not_grow_queries_with_rulings(client, django_assert_max_num_queries):
-    case = CourtCaseFactory(agreements=[AgreementFactory(), AgreementFactory()])
+    case = CourtCaseFactory(
+        published=True,
+        agreements=[AgreementFactory(published=True), AgreementFactory(published=True)],
+    )
     for day in range(1, 11):
         CourtRulingFactory(case=case, date=datetime.date(2024, 1, day))
     with django_assert_max_num_queries(10):
@@ -336,9 +359,9 @@ def test_a_case_page_does_not_grow_queries_with_rulings(client, django_assert_ma
 
 
 def test_the_csv_lists_published_cases_with_their_rulings_and_published_agreements(client):
-    shown = AgreementFactory(slug="shown-agreement")
+    shown = AgreementFactory(published=True, slug="shown-agreement")
     hidden = AgreementFactory(slug="hidden-agreement", publication_state="draft")
-    case = CourtCaseFactory(slug="aaa", agreements=[shown, hidden])
+    case = CourtCaseFactory(published=True, slug="aaa", agreements=[shown, hidden])
     CourtRulingFactory(case=case, kind="tro", date=datetime.date(2025, 3, 15))
     CourtRulingFactory(case=case, kind="judgment", date=datetime.date(2025, 12, 1),
                        )  # fmt: skip
@@ -350,7 +373,7 @@ def test_the_csv_lists_published_cases_with_their_rulings_and_published_agreemen
 
 
 def test_the_json_download_and_the_api_agree(client):
-    CourtCaseFactory(slug="k1", stage="pending", decided_on=None, jurisdiction=None,
+    CourtCaseFactory(published=True, slug="k1", stage="pending", decided_on=None, jurisdiction=None,
                      court="Permanent Court of Arbitration", docket="PCA 2025-01", citation="")  # fmt: skip
     downloaded = json.loads(body(client.get("/cases/export.json")))
     api = client.get(reverse("api-list", args=["cases"])).json()
@@ -359,22 +382,22 @@ def test_the_json_download_and_the_api_agree(client):
 
 
 def test_the_api_filters_cases_and_refuses_junk(client):
-    CourtCaseFactory(slug="decided-one")
-    CourtCaseFactory(slug="pending-one", stage="pending", decided_on=None)
+    CourtCaseFactory(published=True, slug="decided-one")
+    CourtCaseFactory(published=True, slug="pending-one", stage="pending", decided_on=None)
     found = client.get(reverse("api-list", args=["cases"]) + "?stage=pending").json()
     assert [row["slug"] for row in found["results"]] == ["pending-one"]
     assert client.get(reverse("api-list", args=["cases"]) + "?stage=junk").status_code == 400
 
 
 def test_the_sitemap_lists_published_cases_only(client):
-    CourtCaseFactory(slug="public-case")
+    CourtCaseFactory(published=True, slug="public-case")
     CourtCaseFactory(slug="draft-case", publication_state="draft")
     page = body(client.get("/sitemap-cases.xml"))
     assert "/cases/public-case/" in page and "draft-case" not in page
 
 
 def test_the_search_page_finds_a_published_case_by_its_citation(client):
-    CourtCaseFactory(name="Plaintiff M68 v Minister", citation="[2016] HCA 1")
+    CourtCaseFactory(published=True, name="Plaintiff M68 v Minister", citation="[2016] HCA 1")
     CourtCaseFactory(name="Unpublished M68 v Minister", publication_state="draft")
     page = body(client.get(reverse("search") + "?q=M68"))
     assert "Plaintiff" in page and "Unpublished" not in page

@@ -152,7 +152,7 @@ def health(source):
 
 def public(source):
     """source, cited by a published agreement: readers see it."""
-    AgreementFactory(sources=[source])
+    AgreementFactory(published=True, sources=[source])
     return source
 
 
@@ -538,7 +538,7 @@ def test_the_sources_page_shows_link_health_without_a_query_per_row(
 
 def test_the_agreement_page_marks_a_dead_source(client):
     source = SourceFactory()
-    agreement = AgreementFactory(sources=[source])
+    agreement = AgreementFactory(published=True, sources=[source])
     checked(source, LinkHealth.DEAD, http_status=410)
     assert "Dead link" in client.get(agreement.get_absolute_url()).content.decode()
 

@@ -55,7 +55,7 @@ def refused_by_database(model, pk, **values):
     ],
 )
 def test_database_refuses_invalid_agreement(values, constraint):
-    agreement = AgreementFactory()
+    agreement = AgreementFactory(published=True)
     if values.get("receiving_country_id") == "SENDER":
         values = {"receiving_country_id": agreement.sending_country_id}
     with pytest.raises(IntegrityError, match=constraint), transaction.atomic():
@@ -75,7 +75,7 @@ def test_database_refuses_invalid_agreement(values, constraint):
     ],
 )
 def test_database_refuses_invalid_transfer(values, constraint):
-    transfer = TransferFactory()
+    transfer = TransferFactory(published=True)
     if values.get("to_country_id") == "FROM":
         values = {"to_country_id": transfer.from_country_id}
     with pytest.raises(IntegrityError, match=constraint), transaction.atomic():
@@ -83,7 +83,7 @@ def test_database_refuses_invalid_transfer(values, constraint):
 
 
 def test_database_refuses_event_date_finer_than_its_precision():
-    agreement = AgreementFactory()
+    agreement = AgreementFactory(published=True)
     with pytest.raises(IntegrityError, match="event_date_matches_precision"), transaction.atomic():
         AgreementEvent.objects.create(
             agreement=agreement,
@@ -113,9 +113,9 @@ def test_database_refuses_duplicate_source_url():
 
 
 def test_database_refuses_duplicate_agreement_slug():
-    AgreementFactory(slug="us-sv-2025")
+    AgreementFactory(published=True, slug="us-sv-2025")
     with pytest.raises(IntegrityError), transaction.atomic():
-        AgreementFactory(slug="us-sv-2025")
+        AgreementFactory(published=True, slug="us-sv-2025")
 
 
 def test_database_refuses_duplicate_country_code():
@@ -178,7 +178,7 @@ def test_admin_form_shows_message_for_invalid_agreement(superuser_client, overri
 
 
 def test_admin_form_shows_message_for_duplicate_slug(superuser_client):
-    AgreementFactory(slug="test-deal")
+    AgreementFactory(published=True, slug="test-deal")
     response = superuser_client.post(reverse("admin:agreements_agreement_add"), agreement_form())
     assert response.status_code == 200
     assert "Agreement with this Slug already exists." in response.content.decode()

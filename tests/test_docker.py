@@ -1,5 +1,6 @@
 """Docker cannot run on the development machine; check what can be checked without it."""
 
+import json
 import os
 import re
 import runpy
@@ -197,5 +198,68 @@ def test_every_variable_compose_uses_is_documented_in_the_readme():
         assert f"`{name}`" in configuration, name
 
 
-def test_the_readme_shows_how_to_scale_out():
-    assert "docker compose up --build --scale web=3" in README
+# Run in a fresh interpreter: which variables the settings and gunicorn's config read, as they
+# read them (through tracker/env.py, os.environ or os.getenv), not as a pattern finds them.
+RECORD_VARIABLES_READ = """
+import json, os, runpy, sys
+from collections.abc import Mapping
+base = os.getcwd()
+seen = set()
+read = os._Environ.__getitem__
+
+
+def recording(self, key):
+    frame = sys._getframe(1)  # the reader, past os.getenv and Mapping.get
+    while frame.f_code.co_filename in (os.__file__, Mapping.get.__code__.co_filename):
+        frame = frame.f_back
+    name = frame.f_code.co_filename
+    if name.startswith(base) and "/.venv/" not in name:
+        seen.add(key)
+    return read(self, key)
+
+
+os._Environ.__getitem__ = recording
+import tracker.settings
+runpy.run_path(os.path.join(base, "gunicorn.conf.py"))
+print(json.dumps(sorted(seen)))
+"""
+
+
+def variables_read(**env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ENV", "REDIS_URL"}}
+    result = subprocess.run(
+        [sys.executable, "-c", RECORD_VARIABLES_READ],
+        cwd=BASE,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout))
+
+
+def test_every_variable_the_settings_read_is_documented_in_the_readme():
+    production = {
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": "a-real-secret-key-for-this-test-only-0123456789",
+        "ALLOWED_HOSTS": "tracker.example.org",
+        "DATABASE_URL": "postgres://user:pw@db.example.invalid:5432/tracker",
+        "DATABASE_REPLICA_URL": "postgres://user:pw@replica.example.invalid:5432/tracker",
+        "REDIS_URL": "redis://redis.example.invalid:6379/0",
+    }
+    names = variables_read() | variables_read(**production)
+    assert {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SESSION_HOURS", "WEB_CONCURRENCY"} <= names
+    configuration = README[README.index("## Configuration") : README.index("## Operations")]
+    undocumented = sorted(name for name in names if f"`{name}`" not in configuration)
+    assert not undocumented
+
+
+def test_the_readmes_scale_out_command_names_a_service_that_can_scale():
+    # Compose refuses to scale a service that publishes a host port or has a fixed name.
+    commands = re.findall(r"docker compose up [^\n]*--scale (\w+)=(\d+)", README)
+    assert commands
+    for service, replicas in commands:
+        assert service in SERVICES, service
+        assert "ports" not in SERVICES[service] and "container_name" not in SERVICES[service]
+        assert int(replicas) > 1

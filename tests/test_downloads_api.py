@@ -30,12 +30,14 @@ def records():
     cited = SourceFactory(title="Cited story")
     SourceFactory(title="Uncited story")
     rw = AgreementFactory(
+        published=True,
         slug="gb-rw",
         sending_country=country("GB"),
         receiving_country=country("RW"),
         status="terminated",
     )
     sv = AgreementFactory(
+        published=True,
         slug="us-sv",
         sending_country=country("US"),
         receiving_country=country("SV"),
@@ -48,11 +50,15 @@ def records():
         receiving_country=country("RW"),
     )
     TransferFactory(
-        agreement=sv, people=261, nationalities=[country("VE"), country("SV")], sources=[cited]
+        published=True,
+        agreement=sv,
+        people=261,
+        nationalities=[country("VE"), country("SV")],
+        sources=[cited],
     )
-    TransferFactory(agreement=rw, people=1)
+    TransferFactory(published=True, agreement=rw, people=1, sources=[cited])
     TransferFactory(agreement=sv, publication_state="draft", people=99)
-    case = CourtCaseFactory(slug="r-aaa", agreements=[rw], sources=[cited])
+    case = CourtCaseFactory(published=True, slug="r-aaa", agreements=[rw], sources=[cited])
     CourtRulingFactory(case=case, sources=[cited])
     return rw, sv
 
@@ -165,7 +171,7 @@ def test_data_documentation_is_up_to_date(capsys):
 
 def test_a_large_export_streams(client, records, django_assert_max_num_queries):
     for _ in range(30):
-        TransferFactory(agreement=records[1], nationalities=[country("VE")])
+        TransferFactory(published=True, agreement=records[1], nationalities=[country("VE")])
     response = client.get("/transfers/export.csv")
     assert response.streaming
     with django_assert_max_num_queries(3):  # the filter form's choices are not rendered; one SELECT
@@ -195,7 +201,7 @@ def test_the_transfers_csv_written_by_postgres_matches_the_python_writer(client)
     from agreements import exports
     from agreements.api import DATASETS
 
-    deal = AgreementFactory(slug="csv-deal")
+    deal = AgreementFactory(published=True, slug="csv-deal")
     awkward = [
         {"place": 'Camp "North", block 7', "description": "line one\nline two", "people": None},
         {"place": "", "description": "", "people": 0, "people_is_minimum": True},
@@ -207,6 +213,7 @@ def test_the_transfers_csv_written_by_postgres_matches_the_python_writer(client)
     ]
     for number, fields in enumerate(awkward):
         TransferFactory(
+            published=True,
             agreement=deal if number != 1 else None,
             date=[datetime.date(2025, 3, 16), datetime.date(2025, 3, 1), datetime.date(2025, 1, 1)][
                 number % 3
@@ -240,8 +247,12 @@ def test_no_csv_cell_starts_a_formula(client, dataset):
     from tests.factories import AgreementFactory, SourceFactory, TransferFactory
 
     source = SourceFactory(title="=1+1", publisher="@evil", url="https://example.org/=x")
-    deal = AgreementFactory(title="+deal", summary="-cmd|' /C calc'!A0", sources=[source])
-    TransferFactory(agreement=deal, place="=2+2", description="\r@x", sources=[source])
+    deal = AgreementFactory(
+        published=True, title="+deal", summary="-cmd|' /C calc'!A0", sources=[source]
+    )
+    TransferFactory(
+        published=True, agreement=deal, place="=2+2", description="\r@x", sources=[source]
+    )
     text = b"".join(client.get(f"/{dataset}/export.csv").streaming_content).decode()
     cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
     assert cells and not [

@@ -21,8 +21,8 @@ def test_every_map_shape_is_a_path_and_most_have_a_country_code():
 
 
 def test_roles_come_from_published_records_only():
-    AgreementFactory(sending_country=country("US"), receiving_country=country("SV"))
-    AgreementFactory(sending_country=country("SV"), receiving_country=country("GT"))
+    AgreementFactory(published=True, sending_country=country("US"), receiving_country=country("SV"))
+    AgreementFactory(published=True, sending_country=country("SV"), receiving_country=country("GT"))
     AgreementFactory(
         sending_country=country("DK"), receiving_country=country("RW"), publication_state="draft"
     )
@@ -30,19 +30,29 @@ def test_roles_come_from_published_records_only():
 
 
 def test_map_links_each_country_with_a_role_to_its_page(client):
-    AgreementFactory(sending_country=country("US"), receiving_country=country("SV"))
+    AgreementFactory(published=True, sending_country=country("US"), receiving_country=country("SV"))
     content = client.get("/").content.decode()
     assert '<a href="/countries/sv/" aria-label="El Salvador: receives people">' in content
     assert 'href="/countries/rw/"' not in content
 
 
 def test_country_page_shows_people_over_time_nationalities_and_partners(client):
-    deal = AgreementFactory(sending_country=country("US"), receiving_country=country("SV"))
-    TransferFactory(
-        agreement=deal, date=datetime.date(2025, 3, 16), people=261, nationalities=[country("VE")]
+    deal = AgreementFactory(
+        published=True, sending_country=country("US"), receiving_country=country("SV")
     )
     TransferFactory(
-        agreement=deal, date=datetime.date(2024, 3, 1), people=17, nationalities=[country("VE")]
+        published=True,
+        agreement=deal,
+        date=datetime.date(2025, 3, 16),
+        people=261,
+        nationalities=[country("VE")],
+    )
+    TransferFactory(
+        published=True,
+        agreement=deal,
+        date=datetime.date(2024, 3, 1),
+        people=17,
+        nationalities=[country("VE")],
     )
     response = client.get("/countries/sv/")
     assert [(row["year"], row["people_total"]) for row in response.context["years_in"]] == [
@@ -63,6 +73,7 @@ def test_country_page_shows_people_over_time_nationalities_and_partners(client):
 
 def test_people_per_month_groups_by_receiving_country():
     TransferFactory(
+        published=True,
         date=datetime.date(2025, 3, 16),
         people=261,
         agreement=None,
@@ -70,16 +81,21 @@ def test_people_per_month_groups_by_receiving_country():
         to_country=country("SV"),
     )
     TransferFactory(
+        published=True,
         date=datetime.date(2025, 3, 30),
         people=17,
         agreement=None,
         from_country=country("US"),
         to_country=country("SV"),
     )
-    TransferFactory(date=datetime.date(2025, 2, 1), date_precision="month", people=135, agreement=None,
+    TransferFactory(published=True, date=datetime.date(2025, 2, 1), date_precision="month", people=135, agreement=None,
                     from_country=country("US"), to_country=country("CR"))  # fmt: skip
     TransferFactory(
-        date=datetime.date(2025, 1, 1), date_precision="year", people=999, agreement=None
+        published=True,
+        date=datetime.date(2025, 1, 1),
+        date_precision="year",
+        people=999,
+        agreement=None,
     )
     data = people_per_month()
     assert [(m["month"].isoformat(), m["total"]) for m in data["months"]] == [
@@ -91,9 +107,9 @@ def test_people_per_month_groups_by_receiving_country():
 
 def test_timeline_runs_from_first_date_to_end_or_today():
     ended = AgreementFactory(
-        signed_on=datetime.date(2022, 4, 14), ended_on=datetime.date(2024, 7, 6)
+        published=True, signed_on=datetime.date(2022, 4, 14), ended_on=datetime.date(2024, 7, 6)
     )
-    AgreementFactory(signed_on=datetime.date(2025, 6, 1))
+    AgreementFactory(published=True, signed_on=datetime.date(2025, 6, 1))
     timeline = agreement_timeline(today=datetime.date(2026, 11, 29))
     first = timeline["rows"][0]
     assert first["agreement"] == ended and not first["ongoing"]
@@ -102,7 +118,11 @@ def test_timeline_runs_from_first_date_to_end_or_today():
 
 
 def test_trends_page_has_tables_for_its_charts(client):
-    TransferFactory(people=12, agreement=AgreementFactory(signed_on=datetime.date(2025, 1, 5)))
+    TransferFactory(
+        published=True,
+        people=12,
+        agreement=AgreementFactory(published=True, signed_on=datetime.date(2025, 1, 5)),
+    )
     content = client.get("/trends/").content.decode()
     assert "<caption>People transferred per month" in content
     assert "<caption>Agreement dates" in content
@@ -110,10 +130,16 @@ def test_trends_page_has_tables_for_its_charts(client):
 
 def test_agreement_feeds_overall_and_per_country(client):
     AgreementFactory(
-        title="Deal with Rwanda", sending_country=country("GB"), receiving_country=country("RW")
+        published=True,
+        title="Deal with Rwanda",
+        sending_country=country("GB"),
+        receiving_country=country("RW"),
     )
     AgreementFactory(
-        title="Deal with Albania", sending_country=country("IT"), receiving_country=country("AL")
+        published=True,
+        title="Deal with Albania",
+        sending_country=country("IT"),
+        receiving_country=country("AL"),
     )
     AgreementFactory(
         title="Draft deal",
@@ -150,6 +176,7 @@ def test_feed_summaries_are_plain_text_and_markup_stays_text(client):
     from tests.factories import AgreementFactory, country
 
     AgreementFactory(
+        published=True,
         sending_country=country("US"),
         receiving_country=country("SV"),
         summary='<img src=x onerror=alert(1)> <a href="javascript:alert(1)">x</a>',

@@ -46,7 +46,7 @@ def test_every_facet_count_equals_the_results_of_selecting_it(seeded, base):
 
 
 def test_facet_counts_never_include_drafts(db):
-    AgreementFactory(status="signed")
+    AgreementFactory(published=True, status="signed")
     AgreementFactory(status="signed", publication_state="draft")
     AgreementFactory(status="denied", publication_state="in_review")
     status = next(f for f in facets_for("") if f["name"] == "status")

@@ -27,6 +27,7 @@ def transfers(data):
 def deals():
     return {
         "us_sv": AgreementFactory(
+            published=True,
             title="CECOT detention",
             sending_country=country("US"),
             receiving_country=country("SV"),
@@ -35,6 +36,7 @@ def deals():
             announced_on=datetime.date(2025, 2, 3),
         ),
         "gb_rw": AgreementFactory(
+            published=True,
             title="Migration partnership",
             summary="Asylum seekers relocated to Kigali.",
             sending_country=country("GB"),
@@ -44,6 +46,7 @@ def deals():
             signed_on=datetime.date(2022, 4, 14),
         ),
         "us_rw": AgreementFactory(
+            published=True,
             title="Reception of deportees",
             sending_country=country("US"),
             receiving_country=country("RW"),
@@ -135,17 +138,28 @@ def test_invalid_values_are_form_errors(data):
 
 @pytest.fixture
 def flights():
-    sv = AgreementFactory(sending_country=country("US"), receiving_country=country("SV"))
-    rw = AgreementFactory(sending_country=country("GB"), receiving_country=country("RW"))
+    sv = AgreementFactory(
+        published=True, sending_country=country("US"), receiving_country=country("SV")
+    )
+    rw = AgreementFactory(
+        published=True, sending_country=country("GB"), receiving_country=country("RW")
+    )
     return {
         "march": TransferFactory(
-            agreement=sv, date=datetime.date(2025, 3, 16), nationalities=[country("VE")]
+            published=True,
+            agreement=sv,
+            date=datetime.date(2025, 3, 16),
+            nationalities=[country("VE")],
         ),
         "april": TransferFactory(
-            agreement=sv, date=datetime.date(2025, 4, 1), nationalities=[country("SV")]
+            published=True,
+            agreement=sv,
+            date=datetime.date(2025, 4, 1),
+            nationalities=[country("SV")],
         ),
-        "kigali": TransferFactory(agreement=rw, date=datetime.date(2024, 4, 29)),
+        "kigali": TransferFactory(published=True, agreement=rw, date=datetime.date(2024, 4, 29)),
         "loose": TransferFactory(
+            published=True,
             agreement=None,
             from_country=country("IT"),
             to_country=country("AL"),
@@ -192,7 +206,11 @@ def test_transfer_agreement_choice_excludes_drafts(flights):
 
 def test_transfers_without_a_count_sort_last_both_ways(flights):
     unknown = TransferFactory(
-        agreement=None, people=None, from_country=country("US"), to_country=country("MX")
+        published=True,
+        agreement=None,
+        people=None,
+        from_country=country("US"),
+        to_country=country("MX"),
     )
     for ordering in ("people", "-people"):
         filterset = TransferFilter({"ordering": ordering}, queryset=Transfer.objects.published())
@@ -200,7 +218,7 @@ def test_transfers_without_a_count_sort_last_both_ways(flights):
 
 
 def test_undated_agreements_sort_last_by_date(deals):
-    undated = AgreementFactory(title="Undated")
+    undated = AgreementFactory(published=True, title="Undated")
     for ordering in ("date", "-date"):
         filterset = AgreementFilter(
             {"ordering": ordering}, queryset=Agreement.objects.published().with_first_date()

@@ -27,8 +27,8 @@ def test_one_person_is_singular():
 
 def test_a_country_whose_partner_sent_people_of_unknown_number_does_not_say_zero(client):
     mexico, us = country("MX"), country("US")
-    deal = AgreementFactory(sending_country=us, receiving_country=mexico)
-    TransferFactory(agreement=deal, people=None, date=datetime.date(2019, 3, 1),
+    deal = AgreementFactory(published=True, sending_country=us, receiving_country=mexico)
+    TransferFactory(published=True, agreement=deal, people=None, date=datetime.date(2019, 3, 1),
                     sources=[SourceFactory()])  # fmt: skip
     page = client.get("/countries/us/").content.decode()
     assert "received 0 people" not in page
@@ -38,14 +38,14 @@ def test_a_country_whose_partner_sent_people_of_unknown_number_does_not_say_zero
 
 
 def test_a_transfer_with_no_count_reads_as_an_unknown_number_in_sentences(client):
-    transfer = TransferFactory(people=None, sources=[SourceFactory()])
+    transfer = TransferFactory(published=True, people=None, sources=[SourceFactory()])
     page = client.get(transfer.get_absolute_url()).content.decode()
     assert "An unknown number of people moved" in page
     assert "Unknown people" not in page
 
 
 def test_the_monthly_chart_says_how_many_transfers_it_leaves_out(client):
-    TransferFactory(people=None, sources=[SourceFactory()])
-    TransferFactory(people=5, sources=[SourceFactory()])
+    TransferFactory(published=True, people=None, sources=[SourceFactory()])
+    TransferFactory(published=True, people=5, sources=[SourceFactory()])
     page = client.get("/trends/").content.decode()
     assert "(1 transfer left out)" in page

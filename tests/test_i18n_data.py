@@ -89,8 +89,8 @@ def test_the_datapackage_and_readme_are_english_whatever_the_language(tmp_path, 
 
 
 def test_a_release_made_in_spanish_is_english(tmp_path):
-    AgreementFactory(slug="deal", sources=[SourceFactory()])
-    TransferFactory()
+    AgreementFactory(published=True, slug="deal", sources=[SourceFactory()])
+    TransferFactory(published=True)
     with translation.override("es"):
         release = releases.make_release(now=NOW)
     with zipfile.ZipFile(release.path) as archive:

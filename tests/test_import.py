@@ -133,7 +133,7 @@ def test_one_bad_row_imports_nothing_and_says_which_row_and_why(source, bad_row,
 
 
 def test_transfers_import_with_nationalities_and_sources(source):
-    AgreementFactory(slug="us-sv-2025")
+    AgreementFactory(published=True, slug="us-sv-2025")
     headers = [
         "agreement",
         "date",
@@ -232,7 +232,11 @@ def test_admin_import_preview_changes_nothing_until_confirmed(editor_client, sou
 
 def test_the_admin_export_neutralises_formulas_and_reimports_unchanged(source):
     agreement = AgreementFactory(
-        slug="formula-deal", title='=HYPERLINK("http://x")', summary="-2+3", sources=[source]
+        published=True,
+        slug="formula-deal",
+        title='=HYPERLINK("http://x")',
+        summary="-2+3",
+        sources=[source],
     )
     exported = AgreementResource().export(Agreement.objects.filter(pk=agreement.pk))
     row = exported.dict[0]
@@ -269,7 +273,7 @@ def test_a_new_row_the_database_refuses_gets_the_constraints_message(source):
 def test_a_changed_row_is_checked_in_full_before_it_can_become_a_proposal(editor, source):
     from agreements.models import ProposedRevision
 
-    AgreementFactory(slug="us-xx-2025", sources=[source])
+    AgreementFactory(published=True, slug="us-xx-2025", sources=[source])
     row = [*GOOD_ROWS[0][:3], "US", *GOOD_ROWS[0][4:]]  # sent from and to the same country
     result = AgreementResource().import_data(dataset(AGREEMENT_HEADERS, [row]), user=editor)
     assert result.has_validation_errors()

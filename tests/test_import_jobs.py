@@ -256,7 +256,7 @@ def test_a_job_with_one_bad_row_changes_nothing_and_records_the_rows_error(edito
 
 def test_an_editors_job_that_changes_a_published_record_makes_proposals(editor, publisher):
     cited = SourceFactory(url="https://news.example.org/import-0", title="Original title")
-    AgreementFactory(sources=[cited])  # published: the source is on a public page
+    AgreementFactory(published=True, sources=[cited])  # published: the source is on a public page
     job = ImportJobFactory(created_by=editor, content=sources_csv(3), row_count=3)
     run_worker()
     job.refresh_from_db()
@@ -272,7 +272,7 @@ def test_an_editors_job_that_changes_a_published_record_makes_proposals(editor, 
 
 def test_a_publishers_job_changes_the_published_record_at_once(publisher):
     cited = SourceFactory(url="https://news.example.org/import-0", title="Original title")
-    AgreementFactory(sources=[cited])
+    AgreementFactory(published=True, sources=[cited])
     job = ImportJobFactory(created_by=publisher, content=sources_csv(1), row_count=1)
     run_worker()
     job.refresh_from_db()

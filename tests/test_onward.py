@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 def onward(earlier, **fields):
     """A transfer that continues `earlier` (a list), leaving the country they ended in."""
     fields.setdefault("agreement", None)
+    fields.setdefault("published", True)  # unless publication_state says otherwise
     fields.setdefault("from_country", earlier[0].to_country)
     transfer = TransferFactory(**fields)
     transfer.continues.set(earlier)
@@ -29,10 +30,14 @@ def chain():
     """US -> El Salvador (two flights, March 2025) -> Venezuela (July) -> Colombia (August),
     and a draft onward transfer from El Salvador to Honduras."""
     deal = AgreementFactory(
-        slug="us-sv", sending_country=country("US"), receiving_country=country("SV")
+        published=True, slug="us-sv", sending_country=country("US"), receiving_country=country("SV")
     )
-    first = TransferFactory(agreement=deal, date=datetime.date(2025, 3, 15), people=238)
-    second = TransferFactory(agreement=deal, date=datetime.date(2025, 3, 16), people=23)
+    first = TransferFactory(
+        published=True, agreement=deal, date=datetime.date(2025, 3, 15), people=238
+    )
+    second = TransferFactory(
+        published=True, agreement=deal, date=datetime.date(2025, 3, 16), people=23
+    )
     sent_on = onward(
         [first, second], to_country=country("VE"), date=datetime.date(2025, 7, 18), people=252
     )
@@ -102,13 +107,14 @@ def test_a_draft_onward_transfer_is_not_in_the_chain_of_a_staff_preview(publishe
 
 
 def test_a_transfer_without_links_has_no_chain_section(client):
-    response = client.get(TransferFactory().get_absolute_url())
+    response = client.get(TransferFactory(published=True).get_absolute_url())
     assert not response.context["chain"]
     assert 'id="chain"' not in response.content.decode()
 
 
 def test_people_who_came_from_two_countries_read_as_one_stage(client, chain):
     mexico = TransferFactory(
+        published=True,
         agreement=None,
         from_country=country("MX"),
         to_country=country("SV"),
@@ -136,7 +142,9 @@ def test_agreement_page_lists_the_onward_removals_of_its_transfers(client, chain
 
 
 def test_agreement_page_lists_an_onward_removal_under_another_agreement(client, chain):
-    other = AgreementFactory(sending_country=country("SV"), receiving_country=country("VE"))
+    other = AgreementFactory(
+        published=True, sending_country=country("SV"), receiving_country=country("VE")
+    )
     chain["sent_on"].agreement = other
     chain["sent_on"].save()
     response = client.get(chain["deal"].get_absolute_url())
@@ -155,9 +163,13 @@ def test_agreement_page_query_count_does_not_grow_with_onward_removals(client):
 
     counts = []
     for size in (1, 8):
-        deal = AgreementFactory(sending_country=country("US"), receiving_country=country("SV"))
+        deal = AgreementFactory(
+            published=True, sending_country=country("US"), receiving_country=country("SV")
+        )
         for day in range(1, size + 1):
-            earlier = TransferFactory(agreement=deal, date=datetime.date(2025, 3, day))
+            earlier = TransferFactory(
+                published=True, agreement=deal, date=datetime.date(2025, 3, day)
+            )
             onward([earlier], to_country=country("VE"), date=datetime.date(2025, 7, day))
         with CaptureQueriesContext(connection) as queries:
             response = client.get(deal.get_absolute_url())
@@ -170,7 +182,7 @@ def test_agreement_page_query_count_does_not_grow_with_onward_removals(client):
 def test_transfer_page_pays_one_query_per_step_of_its_chain(client, chain):
     from django.test.utils import CaptureQueriesContext
 
-    lone = TransferFactory()
+    lone = TransferFactory(published=True)
     with CaptureQueriesContext(connection) as alone:
         client.get(lone.get_absolute_url())
     with CaptureQueriesContext(connection) as linked:
@@ -202,7 +214,9 @@ def test_filter_onward_combines_with_the_country_filters(chain):
 
 
 def test_a_transfer_continuing_only_a_draft_is_not_an_onward_removal(chain):
-    hidden = TransferFactory(publication_state="draft", to_country=country("PA"))
+    hidden = TransferFactory(
+        publication_state="draft", agreement__published=True, to_country=country("PA")
+    )
     after = onward([hidden], to_country=country("CR"), date=datetime.date(2025, 9, 1))
     assert after not in filtered({"onward": "yes"})
     assert after in filtered({"onward": "no"})
@@ -246,7 +260,9 @@ def test_json_download_lists_the_transfers_each_continues(client, chain):
 
 
 def test_downloads_leave_out_a_draft_onward_transfer_and_a_draft_earlier_one(client, chain):
-    hidden = TransferFactory(publication_state="draft", to_country=country("PA"))
+    hidden = TransferFactory(
+        publication_state="draft", agreement__published=True, to_country=country("PA")
+    )
     after = onward([hidden], to_country=country("CR"), date=datetime.date(2025, 9, 1))
     rows = rows_by_id(client, "/transfers/export.json")
     assert chain["draft"].pk not in rows
@@ -366,7 +382,7 @@ def test_trends_page_says_the_people_transferred_are_a_floor_when_counts_are_uns
 
 
 def test_trends_page_says_when_there_is_no_onward_removal(client):
-    TransferFactory()
+    TransferFactory(published=True)
     assert "No onward removal has been recorded yet" in client.get("/trends/").content.decode()
 
 
@@ -380,6 +396,7 @@ def check_now():
 
 def test_the_database_refuses_an_onward_transfer_from_the_wrong_country(chain):
     wrong = TransferFactory(
+        published=True,
         agreement=None,
         from_country=country("GB"),
         to_country=country("VE"),
@@ -392,6 +409,7 @@ def test_the_database_refuses_an_onward_transfer_from_the_wrong_country(chain):
 
 def test_the_database_refuses_an_onward_transfer_dated_before_the_earlier_one(chain):
     early = TransferFactory(
+        published=True,
         agreement=None,
         from_country=country("SV"),
         to_country=country("VE"),

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 def first_leg():
     """United States → El Salvador, 15 March 2025."""
     return TransferFactory(
+        published=True,
         agreement=None,
         from_country=country("US"),
         to_country=country("SV"),
@@ -27,6 +28,7 @@ def first_leg():
 
 def onward(**fields):
     values = {
+        "published": True,
         "agreement": None,
         "from_country": country("SV"),
         "to_country": country("RW"),

@@ -118,7 +118,7 @@ def test_no_filter_no_chip():
 
 
 def test_the_list_page_shows_the_chips_and_the_filter_button(client):
-    AgreementFactory(receiving_country=country("RW"), status="in_force")
+    AgreementFactory(published=True, receiving_country=country("RW"), status="in_force")
     page = client.get("/agreements/?receiving_country=RW&status=in_force").content.decode()
     assert 'Filter <span class="filter-count">(2 active)</span>' in page
     assert 'href="/agreements/?status=in_force"' in page
@@ -150,7 +150,7 @@ def test_the_default_order_by_its_own_name_is_still_a_valid_link():
 
 def test_sorting_by_status_follows_the_lifecycle_not_the_alphabet():
     for status in ("terminated", "announced", "in_force", "denied", "reported", "signed"):
-        AgreementFactory(status=status)
+        AgreementFactory(published=True, status=status)
     queryset = Agreement.objects.published().with_first_date()
 
     def statuses(ordering):
@@ -167,12 +167,13 @@ def test_sorting_by_status_follows_the_lifecycle_not_the_alphabet():
 
 def test_the_agreement_list_shows_the_earliest_known_date_at_its_precision(client):
     AgreementFactory(
+        published=True,
         title="Dated deal",
         announced_on=datetime.date(2025, 3, 1),
         announced_precision="month",
         signed_on=datetime.date(2025, 5, 14),
     )
-    AgreementFactory(title="Undated deal")
+    AgreementFactory(published=True, title="Undated deal")
     page = client.get("/agreements/").content.decode()
     assert '<td class="date" data-label="Date">March 2025</td>' in page
     assert '<td class="date" data-label="Date">–</td>' in page
@@ -190,7 +191,7 @@ def test_first_dated_is_the_earliest_of_announced_signed_and_in_force():
 
 
 def test_the_table_rows_carry_their_date_without_another_query(django_assert_num_queries):
-    AgreementFactory(announced_on=datetime.date(2025, 2, 3))
+    AgreementFactory(published=True, announced_on=datetime.date(2025, 2, 3))
     rows = list(Agreement.objects.published().for_table())
     with django_assert_num_queries(0):
         assert rows[0].first_dated == "3 February 2025"

@@ -49,7 +49,9 @@ def check_deferred_constraints():
 def cited_by_event():
     source = SourceFactory(title="Home Office statement")
     event = AgreementEventFactory(
-        agreement=AgreementFactory(title="UK–Rwanda"), sources=[source], description="Signed."
+        agreement=AgreementFactory(published=True, title="UK–Rwanda"),
+        sources=[source],
+        description="Signed.",
     )
     return source, event
 
@@ -75,7 +77,7 @@ def test_queryset_delete_checks_every_row_and_deletes_none(cited_by_event):
 
 def test_source_cited_by_a_transfer_cannot_be_deleted():
     source = SourceFactory()
-    transfer = TransferFactory(agreement=None, sources=[source])
+    transfer = TransferFactory(published=True, agreement=None, sources=[source])
     with refused(r"cited by 1 transfer \(United States → El Salvador"):
         source.delete()
     assert list(transfer.sources.all()) == [source]
@@ -83,7 +85,9 @@ def test_source_cited_by_a_transfer_cannot_be_deleted():
 
 def test_source_cited_by_an_agreement_cannot_be_deleted():
     source = SourceFactory()
-    agreements = [AgreementFactory(title=f"Deal {n}", sources=[source]) for n in range(7)]
+    agreements = [
+        AgreementFactory(published=True, title=f"Deal {n}", sources=[source]) for n in range(7)
+    ]
     with refused(r"cited by 7 agreements \(Deal \d, .* and 2 more\)"):
         Source.objects.filter(pk=source.pk).delete()
     assert all(list(agreement.sources.all()) == [source] for agreement in agreements)
@@ -92,7 +96,9 @@ def test_source_cited_by_an_agreement_cannot_be_deleted():
 def test_source_of_a_reported_figure_cannot_be_deleted():
     # A PROTECT foreign key already: kept, and the figure keeps its source.
     source = SourceFactory()
-    figure = ReportedFigure.objects.create(transfer=TransferFactory(), people=12, source=source)
+    figure = ReportedFigure.objects.create(
+        transfer=TransferFactory(published=True), people=12, source=source
+    )
     with pytest.raises(ProtectedError), transaction.atomic():
         source.delete()
     figure.refresh_from_db()
@@ -101,7 +107,7 @@ def test_source_of_a_reported_figure_cannot_be_deleted():
 
 def test_country_used_only_as_a_nationality_cannot_be_deleted():
     venezuela = country("VE")
-    transfer = TransferFactory(agreement=None, nationalities=[venezuela])
+    transfer = TransferFactory(published=True, agreement=None, nationalities=[venezuela])
     with refused("Venezuela.*used by 1 transfer as a nationality"):
         venezuela.delete()
     assert list(transfer.nationalities.all()) == [venezuela]
@@ -141,7 +147,7 @@ def test_database_refuses_a_deleted_source_that_a_record_still_cited(cited_by_ev
 
 def test_database_refuses_a_deleted_nationality_that_a_transfer_still_had():
     venezuela = country("VE")
-    transfer = TransferFactory(agreement=None, nationalities=[venezuela])
+    transfer = TransferFactory(published=True, agreement=None, nationalities=[venezuela])
     with pytest.raises(IntegrityError, match="a nationality of transfer"), transaction.atomic():
         with without_model_guard():
             Country.objects.filter(pk=venezuela.pk).delete()
@@ -151,7 +157,9 @@ def test_database_refuses_a_deleted_nationality_that_a_transfer_still_had():
 
 def test_database_allows_unlinking_a_source_and_deleting_a_record(cited_by_event):
     source, event = cited_by_event
-    transfer = TransferFactory(agreement=None, sources=[source], nationalities=[country("VE")])
+    transfer = TransferFactory(
+        published=True, agreement=None, sources=[source], nationalities=[country("VE")]
+    )
     event.sources.remove(source)
     transfer.delete()  # its source and nationality links go with it
     check_deferred_constraints()
@@ -212,7 +220,7 @@ def test_admin_bulk_delete_keeps_cited_sources(superuser_client, cited_by_event)
 
 def test_admin_delete_page_names_the_transfers_of_a_nationality(superuser_client):
     venezuela = country("VE")
-    TransferFactory(agreement=None, nationalities=[venezuela])
+    TransferFactory(published=True, agreement=None, nationalities=[venezuela])
     response = superuser_client.post(
         reverse("admin:agreements_country_delete", args=[venezuela.pk]), {"post": "yes"}
     )

@@ -20,7 +20,9 @@ def draft():
         summary="Unpublished summary text",
     )
     AgreementEventFactory(agreement=agreement, description="Unpublished event text")
-    transfer_under_draft = TransferFactory(agreement=agreement, place="Hidden Camp A")
+    transfer_under_draft = TransferFactory(
+        published=True, agreement=agreement, place="Hidden Camp A"
+    )
     draft_transfer = TransferFactory(
         agreement=None,
         publication_state="draft",
@@ -68,7 +70,10 @@ def test_transfers_of_a_draft_are_404(client, draft):
 
 def test_drafts_are_not_counted(client, draft):
     AgreementFactory(
-        sending_country=country("DK"), receiving_country=country("UG"), status="signed"
+        published=True,
+        sending_country=country("DK"),
+        receiving_country=country("UG"),
+        status="signed",
     )
     home = client.get("/")
     assert home.context["agreement_total"] == 1
@@ -83,6 +88,7 @@ def test_drafts_are_not_counted(client, draft):
 
 def test_agreement_page_shows_dates_at_their_precision(client):
     agreement = AgreementFactory(
+        published=True,
         signed_on="2025-03-01",
         signed_precision="month",
         announced_on="2025-01-01",
@@ -99,11 +105,11 @@ def test_agreement_page_shows_timeline_transfers_and_sources(client):
     source = SourceFactory(
         title="Flight lands in San Salvador", archive_url="https://archive.example/x"
     )
-    agreement = AgreementFactory(sources=[source])
+    agreement = AgreementFactory(published=True, sources=[source])
     AgreementEventFactory(
         agreement=agreement, description="Both governments signed.", sources=[source]
     )
-    TransferFactory(agreement=agreement, people=238, people_is_minimum=True)
+    TransferFactory(published=True, agreement=agreement, people=238, people_is_minimum=True)
     content = client.get(agreement.get_absolute_url()).content.decode()
     assert "Both governments signed." in content
     assert "at least 238" in content
@@ -112,14 +118,16 @@ def test_agreement_page_shows_timeline_transfers_and_sources(client):
 
 
 def test_empty_filter_result_explains_itself(client):
-    AgreementFactory(status="in_force")
+    AgreementFactory(published=True, status="in_force")
     content = client.get("/agreements/?status=denied").content.decode()
     assert "No published agreement matches these filters." in content
 
 
 def test_filter_state_lives_in_the_url_and_pagination_keeps_it(client):
     for _ in range(30):
-        AgreementFactory(sending_country=country("US"), receiving_country=country("SV"))
+        AgreementFactory(
+            published=True, sending_country=country("US"), receiving_country=country("SV")
+        )
     response = client.get("/agreements/?country=SV&status=in_force")
     content = response.content.decode()
     assert response.context["page_obj"].paginator.count == 30
@@ -162,7 +170,7 @@ def test_country_index_go_to_form_redirects(client):
     ],
 )
 def test_bad_query_parameters_give_200_with_form_errors(client, url):
-    AgreementFactory()
+    AgreementFactory(published=True)
     response = client.get(url)
     assert response.status_code == 200
 
@@ -182,7 +190,7 @@ def test_bad_query_parameters_give_200_with_form_errors(client, url):
     ],
 )
 def test_out_of_range_or_unknown_gives_404(client, url):
-    AgreementFactory()
+    AgreementFactory(published=True)
     assert client.get(url).status_code == 404
 
 
@@ -205,7 +213,7 @@ def test_the_sitemap_is_an_index_of_paged_section_sitemaps(client, monkeypatch):
     # Each agreement is listed in four languages: 12 addresses, 8 to a page.
     monkeypatch.setattr(sitemaps.PagedSitemap, "limit", 8)
     for n in range(3):
-        AgreementFactory(slug=f"mapped-{n}")
+        AgreementFactory(published=True, slug=f"mapped-{n}")
     index = client.get("/sitemap.xml").content.decode()
     assert "/sitemap-agreements.xml</loc>" in index
     assert "/sitemap-agreements.xml?p=2</loc>" in index

@@ -44,14 +44,19 @@ def build(n):
     us, sv = country("US"), country("SV")
     for _ in range(n):
         source = SourceFactory()
-        agreement = AgreementFactory(sending_country=us, receiving_country=sv, sources=[source])
+        agreement = AgreementFactory(
+            published=True, sending_country=us, receiving_country=sv, sources=[source]
+        )
         for day in range(1, 4):
             AgreementEventFactory(
                 agreement=agreement, date=datetime.date(2025, 1, day), sources=[source]
             )
         for _ in range(2):
             TransferFactory(
-                agreement=agreement, nationalities=[country("VE"), country("SV")], sources=[source]
+                published=True,
+                agreement=agreement,
+                nationalities=[country("VE"), country("SV")],
+                sources=[source],
             )
     return agreement
 

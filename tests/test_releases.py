@@ -43,10 +43,12 @@ def releases_dir(settings, tmp_path):
 def records(db):
     """One published record of every table, and the unpublished ones that must stay out."""
     source = SourceFactory(url="https://news.example.org/deal")
-    deal = AgreementFactory(slug="published-deal", sources=[source])
+    deal = AgreementFactory(published=True, slug="published-deal", sources=[source])
     AgreementEventFactory(agreement=deal, date=datetime.date(2019, 7, 26), sources=[source])
-    TransferFactory(agreement=deal, date=datetime.date(2025, 3, 16), sources=[source])
-    case = CourtCaseFactory(slug="published-case", agreements=[deal])
+    TransferFactory(
+        published=True, agreement=deal, date=datetime.date(2025, 3, 16), sources=[source]
+    )
+    case = CourtCaseFactory(published=True, slug="published-case", agreements=[deal])
     CourtRulingFactory(case=case, date=datetime.date(2026, 5, 2))
     draft = AgreementFactory(slug="draft-deal", publication_state="draft")
     AgreementEventFactory(agreement=draft, description="A draft's event.")
@@ -226,10 +228,13 @@ def test_the_first_release_has_no_change_summary(records):
 
 
 def test_the_change_summary_counts_an_added_a_changed_and_a_withdrawn_record(records, publisher):
-    changed, withdrawn = AgreementFactory(slug="to-change"), AgreementFactory(slug="to-withdraw")
+    changed, withdrawn = (
+        AgreementFactory(published=True, slug="to-change"),
+        AgreementFactory(published=True, slug="to-withdraw"),
+    )
     first = make_release()
 
-    AgreementFactory(slug="added")
+    AgreementFactory(published=True, slug="added")
     changed.title = "A new title"
     changed.save()
     publishing.withdraw(withdrawn, publisher, "Not a transfer agreement.")
@@ -242,9 +247,9 @@ def test_the_change_summary_counts_an_added_a_changed_and_a_withdrawn_record(rec
 
 
 def test_an_empty_table_compares_as_empty(db):
-    AgreementFactory(slug="only-an-agreement")
+    AgreementFactory(published=True, slug="only-an-agreement")
     make_release()
-    AgreementFactory(slug="another")
+    AgreementFactory(published=True, slug="another")
     release = make_release()
     assert release.changes["rulings"] == {"added": 0, "changed": 0, "withdrawn": 0}
     assert release.changes["agreements"]["added"] == 1
@@ -292,7 +297,7 @@ def test_a_version_is_a_date_with_an_optional_number(version):
 
 def test_the_data_page_lists_releases_with_counts_size_checksum_and_changes(client, records):
     first = make_release()
-    AgreementFactory(slug="added")
+    AgreementFactory(published=True, slug="added")
     second = make_release()
 
     body = client.get("/data/").content.decode()

@@ -78,7 +78,7 @@ def content_queries(captured):
 @both_databases
 @pytest.mark.parametrize("url", ["/agreements/", "/countries/", "/"])
 def test_public_pages_read_from_the_replica(routed, client, url):
-    AgreementFactory(title="Read from the copy", sources=[SourceFactory()])
+    AgreementFactory(published=True, title="Read from the copy", sources=[SourceFactory()])
     with (
         CaptureQueriesContext(connections["default"]) as primary,
         CaptureQueriesContext(connections["replica"]) as replica,

@@ -37,7 +37,7 @@ def test_publisher_sees_the_diff_with_the_old_and_new_summary_and_an_added_event
     publisher_client, editor
 ):
     source = SourceFactory()
-    agreement = AgreementFactory(summary="The approved summary.")
+    agreement = AgreementFactory(published=True, summary="The approved summary.")
     AgreementEventFactory(agreement=agreement, sources=[source])
     data = revisions.snapshot(agreement)
     data["fields"]["summary"] = "The proposed summary."
@@ -62,7 +62,7 @@ def test_publisher_sees_the_diff_with_the_old_and_new_summary_and_an_added_event
 
 
 def test_publisher_approves_through_the_page(client, editor, publisher):
-    agreement = AgreementFactory(summary="Old")
+    agreement = AgreementFactory(published=True, summary="Old")
     client.force_login(editor)  # the editor's change of a published record is a proposal
     data = loaded_form(client, change_url(agreement))
     data["summary"] = "New"
@@ -81,7 +81,7 @@ def test_publisher_approves_through_the_page(client, editor, publisher):
 
 
 def test_reject_without_a_reason_is_refused(publisher_client, editor):
-    proposal = propose(AgreementFactory(), editor, summary="New")
+    proposal = propose(AgreementFactory(published=True), editor, summary="New")
 
     response = decide(publisher_client, proposal, reject="Reject", reason="  ")
 
@@ -92,7 +92,7 @@ def test_reject_without_a_reason_is_refused(publisher_client, editor):
 
 
 def test_editor_sees_the_reason_for_the_rejection(client, publisher, editor):
-    proposal = propose(AgreementFactory(), editor, summary="New")
+    proposal = propose(AgreementFactory(published=True), editor, summary="New")
     client.force_login(publisher)
     decide(client, proposal, reject="Reject", reason="The source says otherwise.")
 
@@ -106,7 +106,7 @@ def test_editor_sees_the_reason_for_the_rejection(client, publisher, editor):
 
 
 def test_editor_cannot_approve(editor_client, editor):
-    agreement = AgreementFactory(summary="Old")
+    agreement = AgreementFactory(published=True, summary="Old")
     proposal = propose(agreement, editor, summary="New")
 
     response = decide(editor_client, proposal, approve="Approve")
@@ -120,7 +120,7 @@ def test_editor_cannot_approve(editor_client, editor):
 
 
 def test_author_withdraws_their_proposal(editor_client, editor):
-    agreement = AgreementFactory(summary="Old")
+    agreement = AgreementFactory(published=True, summary="Old")
     proposal = propose(agreement, editor, summary="New")
     assert "Withdraw my proposal" in editor_client.get(change_url(proposal)).content.decode()
 
@@ -133,7 +133,7 @@ def test_author_withdraws_their_proposal(editor_client, editor):
 
 
 def test_stale_proposal_is_refused_and_nothing_is_overwritten(publisher_client, editor):
-    agreement = AgreementFactory(summary="Old")
+    agreement = AgreementFactory(published=True, summary="Old")
     proposal = propose(agreement, editor, summary="Proposed")
     # A publisher changed the record after the proposal was made.
     Agreement.objects.filter(pk=agreement.pk).update(
@@ -153,12 +153,12 @@ def test_stale_proposal_is_refused_and_nothing_is_overwritten(publisher_client, 
 
 
 def test_queue_lists_pending_proposals_oldest_first_and_records_in_review(publisher_client, editor):
-    newer = propose(AgreementFactory(), editor, summary="Newer")
-    older = propose(AgreementFactory(), editor, summary="Older")
+    newer = propose(AgreementFactory(published=True), editor, summary="Newer")
+    older = propose(AgreementFactory(published=True), editor, summary="Older")
     ProposedRevision.objects.filter(pk=older.pk).update(
         proposed_at=timezone.now() - datetime.timedelta(days=3)
     )
-    decided = propose(AgreementFactory(), editor, summary="Gone")
+    decided = propose(AgreementFactory(published=True), editor, summary="Gone")
     publishing.cancel(decided, editor)
     in_review = AgreementFactory(publication_state="in_review", title="Waiting deal")
     transfer = TransferFactory(agreement=None, publication_state="in_review")
@@ -174,7 +174,7 @@ def test_queue_lists_pending_proposals_oldest_first_and_records_in_review(publis
 
 
 def test_editors_may_read_the_queue(editor_client, editor):
-    proposal = propose(AgreementFactory(), editor, summary="New")
+    proposal = propose(AgreementFactory(published=True), editor, summary="New")
 
     response = editor_client.get(reverse(QUEUE_URL))
 
@@ -183,8 +183,8 @@ def test_editors_may_read_the_queue(editor_client, editor):
 
 
 def test_index_shows_the_queue_counts_to_publishers(publisher_client, editor):
-    propose(AgreementFactory(), editor, summary="One")
-    propose(AgreementFactory(), editor, summary="Two")
+    propose(AgreementFactory(published=True), editor, summary="One")
+    propose(AgreementFactory(published=True), editor, summary="Two")
     AgreementFactory(publication_state="in_review")
 
     content = publisher_client.get(reverse("admin:index")).content.decode()
@@ -194,7 +194,7 @@ def test_index_shows_the_queue_counts_to_publishers(publisher_client, editor):
 
 
 def test_index_shows_no_queue_counts_to_editors(editor_client, editor):
-    propose(AgreementFactory(), editor, summary="One")
+    propose(AgreementFactory(published=True), editor, summary="One")
 
     content = editor_client.get(reverse("admin:index")).content.decode()
 
@@ -202,7 +202,9 @@ def test_index_shows_no_queue_counts_to_editors(editor_client, editor):
 
 
 def test_markup_in_a_proposed_summary_is_escaped(publisher_client, editor):
-    proposal = propose(AgreementFactory(), editor, summary="<script>alert(1)</script>")
+    proposal = propose(
+        AgreementFactory(published=True), editor, summary="<script>alert(1)</script>"
+    )
 
     content = publisher_client.get(change_url(proposal)).content.decode()
 
@@ -211,8 +213,8 @@ def test_markup_in_a_proposed_summary_is_escaped(publisher_client, editor):
 
 
 def test_editor_filters_their_own_proposals(editor_client, editor, publisher):
-    mine = propose(AgreementFactory(), editor, summary="Mine")
-    propose(AgreementFactory(), publisher, summary="Not mine")
+    mine = propose(AgreementFactory(published=True), editor, summary="Mine")
+    propose(AgreementFactory(published=True), publisher, summary="Not mine")
 
     response = editor_client.get(
         reverse("admin:agreements_proposedrevision_changelist") + "?proposed_by=me"
@@ -223,10 +225,10 @@ def test_editor_filters_their_own_proposals(editor_client, editor, publisher):
 
 
 def test_changelist_lists_pending_before_decided_oldest_first(publisher_client, editor):
-    first = propose(AgreementFactory(), editor, summary="First")
+    first = propose(AgreementFactory(published=True), editor, summary="First")
     publishing.cancel(first, editor)
-    second = propose(AgreementFactory(), editor, summary="Second")
-    third = propose(AgreementFactory(), editor, summary="Third")
+    second = propose(AgreementFactory(published=True), editor, summary="Second")
+    third = propose(AgreementFactory(published=True), editor, summary="Third")
 
     response = publisher_client.get(reverse("admin:agreements_proposedrevision_changelist"))
 
@@ -234,7 +236,7 @@ def test_changelist_lists_pending_before_decided_oldest_first(publisher_client, 
 
 
 def test_nobody_adds_or_deletes_proposals_through_the_generic_forms(superuser_client, editor):
-    proposal = propose(AgreementFactory(), editor, summary="New")
+    proposal = propose(AgreementFactory(published=True), editor, summary="New")
 
     assert superuser_client.get(reverse("admin:agreements_proposedrevision_add")).status_code == 403
     delete = reverse("admin:agreements_proposedrevision_delete", args=[proposal.pk])
@@ -246,7 +248,7 @@ def test_proposal_page_query_count_is_bounded(
     publisher_client, editor, django_assert_max_num_queries
 ):
     source = SourceFactory()
-    agreement = AgreementFactory(sources=[source])
+    agreement = AgreementFactory(published=True, sources=[source])
     for day in (1, 2, 3):
         AgreementEventFactory(
             agreement=agreement, date=datetime.date(2025, 3, day), sources=[source]

@@ -74,13 +74,30 @@ def test_a_malformed_boolean_is_refused():
     assert "DEBUG must be a boolean" in result.stderr
 
 
+SERVE_AND_PRINT_DEBUG = (
+    "import tracker.wsgi; from django.conf import settings as s; print(s.DEBUG, s.ALLOWED_HOSTS)"
+)
+
+
 def test_the_wsgi_entry_point_defaults_to_production():
-    wsgi = (settings.BASE_DIR / "tracker" / "wsgi.py").read_text()
-    assert 'os.environ.setdefault("DJANGO_ENV", "production")' in wsgi
+    # No DJANGO_ENV: what gunicorn is given. Production's refusals apply, and DEBUG is off.
+    unset = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_ENV"}
+    result = load_settings(SERVE_AND_PRINT_DEBUG, **unset)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False ['tracker.example.org']"
+    without_key = {k: v for k, v in unset.items() if k != "SECRET_KEY"}
+    result = load_settings(SERVE_AND_PRINT_DEBUG, **without_key)
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
 
 
+@pytest.mark.django_db
 def test_tests_run_against_postgres():
-    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        assert cursor.fetchone()[0].startswith("PostgreSQL ")
 
 
 def test_check_deploy_is_clean_with_production_settings():

@@ -41,6 +41,7 @@ def republish(record):
 @pytest.fixture
 def agreement():
     return AgreementFactory(
+        published=True,
         title="Gone Deal",
         slug="gone-deal",
         sending_country=country("DK"),
@@ -80,7 +81,7 @@ def test_a_withdrawn_agreement_answers_410_saying_when_and_why(client, agreement
 
 
 def test_a_withdrawn_transfer_answers_410_saying_when_and_why(client, agreement):
-    transfer = TransferFactory(agreement=agreement, date=datetime.date(2025, 3, 16))
+    transfer = TransferFactory(published=True, agreement=agreement, date=datetime.date(2025, 3, 16))
     withdraw(transfer, reason="The flight never took place.", when=JUNE_2)
     response = client.get(transfer.get_absolute_url())
     assert response.status_code == 410
@@ -93,7 +94,7 @@ def test_a_withdrawn_transfer_answers_410_saying_when_and_why(client, agreement)
 def test_a_transfer_under_a_withdrawn_agreement_is_gone_with_the_agreements_reason(
     client, agreement
 ):
-    transfer = TransferFactory(agreement=agreement)  # itself still "published"
+    transfer = TransferFactory(published=True, agreement=agreement)  # itself still "published"
     withdraw(agreement, when=JUNE_2)
     response = client.get(transfer.get_absolute_url())
     assert response.status_code == 410
@@ -105,9 +106,11 @@ def test_a_transfer_under_a_withdrawn_agreement_is_gone_with_the_agreements_reas
 def test_only_records_that_were_published_get_a_tombstone(client, agreement):
     withdraw(agreement)
     draft = AgreementFactory(publication_state="draft")
-    in_review = TransferFactory(publication_state="in_review")
+    in_review = TransferFactory(publication_state="in_review", agreement__published=True)
     never_public = withdraw(AgreementFactory(publication_state="draft"))
-    never_public_transfer = withdraw(TransferFactory(publication_state="draft"))
+    never_public_transfer = withdraw(
+        TransferFactory(publication_state="draft", agreement__published=True)
+    )
     assert client.get(agreement.get_absolute_url()).status_code == 410
     for record in (draft, in_review, never_public, never_public_transfer):
         assert client.get(record.get_absolute_url()).status_code == 404, record
@@ -116,7 +119,7 @@ def test_only_records_that_were_published_get_a_tombstone(client, agreement):
 
 
 def test_staff_who_can_preview_see_the_marked_preview_instead(client, editor, agreement):
-    transfer = TransferFactory(agreement=agreement)
+    transfer = TransferFactory(published=True, agreement=agreement)
     withdraw(agreement)
     for url in (agreement.get_absolute_url(), transfer.get_absolute_url()):
         assert client.get(url).status_code == 410, url  # readers
@@ -137,7 +140,7 @@ def test_the_reason_is_escaped_and_keeps_its_line_breaks(client, agreement):
 
 
 def test_a_tombstone_costs_three_queries(client, agreement, django_assert_max_num_queries):
-    transfer = TransferFactory(agreement=agreement)
+    transfer = TransferFactory(published=True, agreement=agreement)
     withdraw(agreement)
     for url in (agreement.get_absolute_url(), transfer.get_absolute_url()):
         # the content version, the published record (not found), the withdrawn one
@@ -181,7 +184,7 @@ def test_the_change_log_shows_the_reason_of_a_withdrawal(client, agreement):
 
 
 def test_a_withdrawn_transfer_keeps_its_entries_then_the_withdrawal(client, agreement):
-    transfer = TransferFactory(agreement=agreement, people=10)
+    transfer = TransferFactory(published=True, agreement=agreement, people=10)
     transfer.people = 12
     transfer.save()
     withdraw(transfer, reason="Counted twice.")
@@ -193,7 +196,7 @@ def test_a_withdrawn_transfer_keeps_its_entries_then_the_withdrawal(client, agre
 
 def test_changes_made_after_the_withdrawal_stay_private(client, agreement):
     event = AgreementEventFactory(agreement=agreement, description="Signed.")
-    transfer = TransferFactory(agreement=agreement, people=10)
+    transfer = TransferFactory(published=True, agreement=agreement, people=10)
     withdraw(agreement)
     agreement.status = "terminated"  # edits while withdrawn were never public
     agreement.save()
@@ -212,7 +215,7 @@ def test_changes_made_after_the_withdrawal_stay_private(client, agreement):
 
 
 def test_a_withdrawn_agreements_own_change_log_still_works(client, agreement):
-    AgreementFactory(title="Other Deal")
+    AgreementFactory(published=True, title="Other Deal")
     withdraw(agreement, when=timezone.now())
     response = client.get("/agreements/gone-deal/changes/")
     assert response.status_code == 200
@@ -245,7 +248,10 @@ def test_the_changes_feed_carries_the_withdrawal(client, agreement):
 def test_the_agreement_feeds_carry_the_withdrawal(client, agreement, url):
     withdraw(agreement, when=JUNE_2)
     AgreementFactory(
-        title="Live Deal", sending_country=country("DK"), receiving_country=country("UG")
+        published=True,
+        title="Live Deal",
+        sending_country=country("DK"),
+        receiving_country=country("UG"),
     )
     entries = feed_entries(client, url)
     assert ("Withdrawn: Gone Deal", REASON, "2025-06-02T09:30:00+00:00") in entries
@@ -268,7 +274,7 @@ def test_feeds_stay_valid_xml_whatever_the_reason_holds(client, agreement):
 
 
 def test_a_tombstone_is_not_offered_to_search_engines(client, agreement):
-    transfer = TransferFactory(agreement=agreement)
+    transfer = TransferFactory(published=True, agreement=agreement)
     withdraw(agreement)
     for url in (agreement.get_absolute_url(), transfer.get_absolute_url()):
         response = client.get(url)

@@ -36,13 +36,13 @@ def test_the_about_page_defines_each_status_under_its_own_anchor(client):
 
 
 def test_every_page_links_to_the_about_page(client):
-    agreement = AgreementFactory()
+    agreement = AgreementFactory(published=True)
     for url in ("/", "/agreements/", agreement.get_absolute_url(), "/countries/"):
         assert 'href="/about/"' in client.get(url).content.decode(), url
 
 
 def test_a_status_links_to_its_definition_and_says_as_of_when(client):
-    agreement = AgreementFactory(status="suspended")
+    agreement = AgreementFactory(published=True, status="suspended")
     page = client.get(agreement.get_absolute_url()).content.decode()
     assert 'href="/about/#status-suspended"' in page
     assert f"status as of {agreement.updated_at.day} {agreement.updated_at:%B %Y}" in page
@@ -58,11 +58,13 @@ def test_the_corrections_contact_is_shown_when_set(client, settings):
 
 @pytest.mark.parametrize("kind", ["agreement", "case", "transfer", "country"])
 def test_record_pages_offer_a_citation_in_four_formats(client, kind):
-    agreement = AgreementFactory(sending_country=country("GB"), receiving_country=country("RW"))
+    agreement = AgreementFactory(
+        published=True, sending_country=country("GB"), receiving_country=country("RW")
+    )
     record = {
         "agreement": agreement,
-        "case": CourtCaseFactory(agreements=[agreement]),
-        "transfer": TransferFactory(agreement=agreement, sources=[SourceFactory()]),
+        "case": CourtCaseFactory(published=True, agreements=[agreement]),
+        "transfer": TransferFactory(published=True, agreement=agreement, sources=[SourceFactory()]),
         "country": country("RW"),
     }[kind]
     page = client.get(record.get_absolute_url()).content.decode()

@@ -7,6 +7,7 @@ from django.utils.http import urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agreements.models import Country
 from tests.factories import (
     AgreementFactory,
     CourtCaseFactory,
@@ -66,6 +67,8 @@ DATA = {path for path in PATHS if path.startswith("/api/") or "/export." in path
     "/api/",
     "/api/openapi.json",
 }
+# The country index's "go to country" form: a code naming a country goes to that country's page.
+COUNTRY_INDEX = "/countries/"
 # Every other page reads no parameter that can be wrong: whatever the query string, a 200.
 
 
@@ -88,6 +91,11 @@ def expected_status(path, params):
         return 200 if not pages or is_first_page(pages[-1], last_allowed=False) else 404
     if path in DATA:
         return None  # 200 or 400: checked against the parameters below
+    if path == COUNTRY_INDEX:
+        codes = [value for key, value in params if key == "code"]
+        code = codes[-1].strip().upper() if codes else ""
+        named = len(code) == 2 and code.isalpha() and Country.objects.filter(code=code).exists()
+        return 302 if named else 200  # an unknown code: the index, saying it was not found
     return 200
 
 
@@ -107,7 +115,10 @@ def test_generated_query_strings_get_the_answer_their_page_promises(client, reco
         declared = declared_parameters(resolve(url))
         if not declared & {key for key, _ in params}:
             assert response.status_code == 200, params  # nothing it reads was sent
-    if response.status_code == 302:
+    if response.status_code == 302 and path == COUNTRY_INDEX:
+        code = [value for key, value in params if key == "code"][-1].strip().lower()
+        assert response["Location"] == f"/countries/{code}/"
+    elif response.status_code == 302:
         # The same list, without the empty fields a submitted form sends.
         kept = [(key, value) for key, value in params if value.strip()]
         assert response["Location"] == url + (f"?{urlencode(kept)}" if kept else "")

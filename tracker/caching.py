@@ -112,7 +112,7 @@ def cached_per_version(function):
 
 def cached_fragment(place: str, keys, render):
     """render(), an HTML fragment, cached like cached_per_version: the key is the fragment's
-    place in its template (template and line) and the values of its keys (the template tag
+    place in its template (template, line and a digest of its text) and the values of its keys (the template tag
     {% memoized %}, in agreements.templatetags.tracker)."""
     return _memoized(place, [_key_part(str(key)) for key in keys], render)
 
